@@ -1,0 +1,196 @@
+"""Command line: ``effmod {export,validate,doctor,models}`` and ``effmod-export``.
+
+Errors print as one line (plus a table where one helps) and exit non-zero; ``--debug`` shows the
+traceback and the converters' own output instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from rich.table import Table
+
+from .console import make_console
+from .errors import EffmodError
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", required=True, action="append",
+                   help="coreml, tflite, executorch, onnx or all (repeatable)")
+    p.add_argument("--model", default="efficientmod_xxs", help="model name (effmod models lists them)")
+    p.add_argument("--weights", help="checkpoint: .pth/.pth.tar/.pt (official or effmod) or .safetensors")
+    p.add_argument("--num-classes", type=int, default=1000)
+    p.add_argument("--img-size", type=int, default=224, help="input size, a multiple of 32")
+    p.add_argument("--precision", choices=["fp32", "fp16"], help="default: fp16 for coreml, fp32 elsewhere")
+    p.add_argument("--no-deploy-form", action="store_true", help="convert the official graph as-is (for comparison)")
+    p.add_argument("--image-input", action="store_true", help="coreml: RGB ImageType input with preprocessing built in")
+    p.add_argument("--dynamic-batch", action="store_true", help="onnx: dynamic batch dimension")
+    p.add_argument("--output", default="effmod-out", help="output directory (default: effmod-out)")
+    p.add_argument("--validate-data", help="folder of images for the parity check (default: built-in photos)")
+    p.add_argument("--max-abs", type=float, help="parity bound on max |logit error| (fp32 default 1e-4)")
+    p.add_argument("--min-cosine", type=float, help="parity bound on cosine similarity (fp16 default 0.9999)")
+    p.add_argument("--threads", type=int, help="runtime threads for the parity run")
+    p.add_argument("--force", action="store_true", help="overwrite existing artifacts")
+    p.add_argument("--json", help="also write the manifests of this run to this JSON file")
+
+
+def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # SUPPRESS on sub-commands so `effmod --debug export` and `effmod export --debug` both work.
+    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="show tracebacks and converter output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="effmod", description="EfficientMod from checkpoint to phone.")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("export", help="export Core ML / TFLite / ExecuTorch / ONNX artifacts with parity checks")
+    _export_args(p)
+    _common(p)
+    p = sub.add_parser("validate", help="re-run the parity check of an artifact in its runtime")
+    p.add_argument("artifact")
+    p.add_argument("--model", help="model name (default: from the manifest)")
+    p.add_argument("--weights", help="checkpoint (default: from the manifest)")
+    p.add_argument("--num-classes", type=int)
+    p.add_argument("--data", help="folder of images (default: built-in photos)")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--json", help="write the parity result to this JSON file")
+    _common(p)
+    p = sub.add_parser("doctor", help="check installed versions and which targets work here")
+    _common(p)
+    p = sub.add_parser("models", help="list model names")
+    _common(p)
+    return parser
+
+
+def _cmd_export(args, console) -> int:
+    from .console import StageReporter
+    from .export.pipeline import ExportOptions, run_export
+
+    thresholds = {}
+    if args.max_abs is not None:
+        thresholds["max_abs"] = args.max_abs
+    if args.min_cosine is not None:
+        thresholds["cosine"] = args.min_cosine
+    targets = [t for arg in args.target for t in arg.split(",") if t]
+    opts = ExportOptions(targets=targets, model=args.model, weights=args.weights, num_classes=args.num_classes,
+                         img_size=args.img_size, precision=args.precision, deploy_form=not args.no_deploy_form,
+                         image_input=args.image_input, output=args.output, validate_data=args.validate_data,
+                         force=args.force, dynamic_batch=args.dynamic_batch, thresholds=thresholds,
+                         threads=args.threads)
+    manifests = run_export(opts, StageReporter(console, debug=args.debug))
+    _print_export_table(console, manifests)
+    if args.json:
+        Path(args.json).write_text(json.dumps(manifests, indent=2) + "\n")
+    failed = [m for m in manifests if m["parity"]["status"] == "failed"]
+    for m in failed:
+        console.print(f"[red]parity failed[/] for {m['target']}: " + "; ".join(m["parity"]["failures"])
+                      + " (artifact kept, marked failed in its manifest)")
+    return 2 if failed else 0
+
+
+def _parity_cell(p: dict) -> str:
+    if p["status"] == "not_run":
+        return "[yellow]not run[/] (Core ML needs macOS)"
+    m = p["metrics"]
+    colour = "green" if p["status"] == "passed" else "red"
+    return (f"[{colour}]{p['status']}[/] max|Δ| {m['max_abs']:.1e} cos {m['cosine']:.6f} "
+            f"top1 {m['top1_agreement']:.0%}")
+
+
+def _print_export_table(console, manifests: list[dict]) -> None:
+    table = Table(title="effmod export")
+    for col in ("target", "precision", "size", "export s", "parity vs PyTorch", "delegation", "artifact"):
+        table.add_column(col)
+    for m in manifests:
+        d = m.get("delegation")
+        deleg = f"{d['delegated_nodes']}/{d['total_nodes']} {d['delegate']}" if d else "-"
+        table.add_row(m["target"], m["precision"], f"{m['artifact_bytes'] / 1e6:.1f} MB", f"{m['export_seconds']:.1f}",
+                      _parity_cell(m["parity"]), deleg, m["path"])
+    console.print(table)
+
+
+def _cmd_validate(args, console) -> int:
+    from .validate import validate_artifact
+
+    result = validate_artifact(args.artifact, model=args.model, weights=args.weights,
+                               num_classes=args.num_classes, data=args.data, threads=args.threads)
+    table = Table(title=f"effmod validate {args.artifact}")
+    for col in ("engine", "data", "status", "max|Δ|", "cosine", "SQNR dB", "top-1 agr.", "top-5 agr."):
+        table.add_column(col)
+    m = result.get("metrics")
+    if m:
+        table.add_row(result["engine"], result["data"], result["status"], f"{m['max_abs']:.2e}", f"{m['cosine']:.6f}",
+                      f"{m['sqnr_db']:.1f}", f"{m['top1_agreement']:.0%}", f"{m['top5_agreement']:.0%}")
+    else:
+        table.add_row("-", result["data"], result["status"], "-", "-", "-", "-", "-")
+    console.print(table)
+    if result["status"] == "not_run":
+        console.print(f"[yellow]{result['reason']}[/]")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    if result["status"] == "failed":
+        console.print("[red]parity failed:[/] " + "; ".join(result["failures"]))
+        return 2
+    return 0
+
+
+def _cmd_doctor(args, console) -> int:
+    from .doctor import run_doctor
+
+    return run_doctor(console)
+
+
+def _cmd_models(args, console) -> int:
+    from .models import list_models
+
+    for name in list_models():
+        console.print(name)
+    return 0
+
+
+COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doctor, "models": _cmd_models}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = make_console()
+    debug = args.debug
+    if not debug:
+        warnings.filterwarnings("ignore")
+    try:
+        return COMMANDS[args.command](args, console)
+    except EffmodError as e:
+        if debug:
+            raise
+        console.print(f"[red]error:[/] {e.one_line()}", soft_wrap=True)
+        if e.details:
+            console.print(e.details, markup=False, highlight=False, soft_wrap=True)
+        return e.exit_code
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]")
+        return 130
+    except Exception as e:  # noqa: BLE001 - last resort: still one line without --debug
+        if debug:
+            raise
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        console.print(f"[red]error:[/] unexpected {type(e).__name__}: {first} (rerun with --debug for the traceback)",
+                      soft_wrap=True)
+        return 1
+
+
+def export_main(argv: list[str] | None = None) -> int:
+    """``effmod-export ...`` is ``effmod export ...``."""
+    argv = sys.argv[1:] if argv is None else argv
+    return main(["export", *argv])
+
+
+def _entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Terminal output: rich console on the real stdout, stage progress, and capture of converter noise.
+
+Converters (coremltools, litert-torch, torch.onnx, ExecuTorch) print progress bars and native
+log lines straight to file descriptors 1 and 2. ``captured_output`` sends those to a log file so
+the user sees effmod's stages and table; with ``--debug`` nothing is captured.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import time
+
+from rich.console import Console
+
+
+def make_console() -> Console:
+    # A private duplicate of fd 1, so redirecting fd 1 during conversion leaves our output alone.
+    try:
+        stream = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    except (AttributeError, OSError, ValueError):
+        stream = sys.stdout
+    return Console(file=stream, highlight=False)
+
+
+@contextlib.contextmanager
+def captured_output(enabled: bool = True):
+    """Redirect fds 1/2 to a temp file; yields a function returning the captured text."""
+    if not enabled:
+        yield lambda: ""
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    log = tempfile.TemporaryFile(mode="w+b")
+    saved = os.dup(1), os.dup(2)
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+
+    def read() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
+    try:
+        yield read
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+class StageReporter:
+    """Shows each pipeline stage with a spinner and its duration; collects warnings."""
+
+    def __init__(self, console: Console, debug: bool = False):
+        self.console = console
+        self.debug = debug
+        self.warnings: list[str] = []
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        t0 = time.perf_counter()
+        with self.console.status(f"{name} ..."), captured_output(not self.debug):
+            yield
+        self.console.print(f"[green]✓[/] {name} [dim]({time.perf_counter() - t0:.1f}s)[/]")
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+        self.console.print(f"[yellow]warning:[/] {text}")
+
+    def artifact_done(self, manifest: dict) -> None:
+        parity = manifest["parity"]
+        colour = {"passed": "green", "failed": "red"}.get(parity["status"], "yellow")
+        self.console.print(f"  → {manifest['path']}  parity [{colour}]{parity['status']}[/]")

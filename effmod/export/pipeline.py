@@ -1,0 +1,169 @@
+"""The export pipeline behind ``effmod-export``: model -> deploy form -> artifact -> parity -> manifest."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..errors import EffmodError
+from ..eval.images import validation_batch
+from ..models import create_model
+from .manifest import build_manifest, write_manifest
+from .parity import DEFAULT_THRESHOLDS, check_parity
+from .reparameterize import reparameterize
+from .targets import TARGETS, get_target
+from .targets.base import ExportJob
+
+
+@dataclass
+class ExportOptions:
+    targets: list[str]
+    model: str = "efficientmod_xxs"
+    weights: str | None = None
+    num_classes: int = 1000
+    img_size: int = 224
+    precision: str | None = None          # None: each target's default (Core ML fp16, others fp32)
+    deploy_form: bool = True
+    image_input: bool = False
+    output: str = "effmod-out"
+    validate_data: str | None = None
+    force: bool = False
+    dynamic_batch: bool = False
+    thresholds: dict = field(default_factory=dict)
+    threads: int | None = None
+
+
+def resolve_targets(names: list[str], precision: str | None) -> list[tuple[str, str]]:
+    """(target, precision) pairs; an impossible combination is refused before any work."""
+    targets = list(TARGETS) if "all" in names else names
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown:
+        raise EffmodError(f"unknown target {', '.join(unknown)}", hint="choose from " + ", ".join(TARGETS + ("all",)))
+    pairs = []
+    for t in targets:
+        supported = get_target(t).PRECISIONS
+        p = precision or supported[0]
+        if p not in supported:
+            raise EffmodError(f"precision {p} is not available for target {t}",
+                              hint=f"{t} exports {', '.join(supported)}")
+        pairs.append((t, p))
+    return pairs
+
+
+def artifact_name(opts: ExportOptions, target: str, precision: str) -> str:
+    form = "" if opts.deploy_form else "_naive"
+    img = "_img" if opts.image_input and target == "coreml" else ""
+    return f"{opts.model}_{opts.img_size}_{precision}{form}{img}{get_target(target).SUFFIX}"
+
+
+def _check_output(out_dir: Path, names: list[str], force: bool) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EffmodError(f"cannot create output directory {out_dir}: {e.strerror}",
+                          hint="choose a writable --output") from None
+    probe = out_dir / ".effmod-write-test"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError:
+        raise EffmodError(f"output directory {out_dir} is not writable", hint="choose a writable --output") from None
+    existing = [n for n in names if (out_dir / n).exists()]
+    if existing and not force:
+        raise EffmodError(f"{out_dir / existing[0]} already exists", hint="pass --force to overwrite, or another --output")
+
+
+def _place(tmp_artifact: Path, final: Path) -> None:
+    """Move a finished artifact and its manifest into place (same filesystem: atomic renames)."""
+    tmp_manifest = tmp_artifact.with_name(tmp_artifact.name + ".json")
+    final_manifest = final.with_name(final.name + ".json")
+    if final.is_dir():
+        shutil.rmtree(final)
+    tmp_artifact.replace(final)
+    tmp_manifest.replace(final_manifest)
+
+
+def load_model(opts: ExportOptions) -> torch.nn.Module:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = create_model(opts.model, num_classes=opts.num_classes, weights=opts.weights, img_size=opts.img_size)
+    model.load_notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    return model
+
+
+def run_export(opts: ExportOptions, reporter) -> list[dict]:
+    """Export every requested target; ``reporter`` shows progress (see console.StageReporter).
+    Returns the manifests. A failed parity check does not stop the run: the artifact is kept and its
+    manifest says ``parity.status == "failed"`` (the CLI then exits 2)."""
+    pairs = resolve_targets(opts.targets, opts.precision)
+    out_dir = Path(opts.output)
+    names = [artifact_name(opts, t, p) for t, p in pairs]
+    _check_output(out_dir, names, opts.force)
+
+    with reporter.stage("load model"):
+        model = load_model(opts)
+    for note in model.load_notes:
+        reporter.warn(note)
+    if model.weights_info is None:
+        reporter.warn(f"no --weights given: {opts.model} has random, untrained weights "
+                      "(the artifact is structurally real but classifies nothing)")
+    data_config = model.data_config
+    with reporter.stage("reference outputs"):
+        x_val, val_desc = validation_batch(data_config, opts.validate_data)
+        with torch.no_grad():
+            reference = model(torch.from_numpy(x_val)).numpy()
+    deploy_report = None
+    if opts.deploy_form:
+        with reporter.stage("deploy form"):
+            to_convert, deploy_report = reparameterize(model, report=True)
+    else:
+        to_convert = model
+    _, h, w = data_config["input_size"]
+    example = torch.from_numpy(x_val[:1]).reshape(1, 3, h, w)
+
+    manifests = []
+    for (target, precision), name in zip(pairs, names):
+        mod = get_target(target)
+        job = ExportJob(model=to_convert, example=example, precision=precision, data_config=data_config,
+                        model_name=opts.model, image_input=opts.image_input and target == "coreml",
+                        dynamic_batch=opts.dynamic_batch, labels=data_config.get("labels"))
+        tmp_root = Path(tempfile.mkdtemp(prefix=".effmod-tmp-", dir=out_dir))
+        try:
+            tmp_artifact = tmp_root / name
+            t0 = time.perf_counter()
+            with reporter.stage(f"{target}: convert"):
+                try:
+                    result = mod.convert(job, tmp_artifact)
+                except EffmodError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - converter failures are reported, not raised raw
+                    raise EffmodError(f"{target}: conversion failed: {_first_line(e)}",
+                                      hint="rerun with --debug for the converter's traceback") from e
+            export_seconds = time.perf_counter() - t0
+            with reporter.stage(f"{target}: parity"):
+                parity = check_parity(tmp_artifact, {"input": result.input, "output": result.output}, reference, x_val, precision, val_desc,
+                                      opts.thresholds, opts.threads, image_input=job.image_input,
+                                      data_config=data_config)
+            manifest = build_manifest(opts, model, target, precision, tmp_artifact, result, parity,
+                                      deploy_report, export_seconds)
+            write_manifest(tmp_artifact, manifest)
+            _place(tmp_artifact, out_dir / name)
+        finally:
+            shutil.rmtree(tmp_root, ignore_errors=True)
+        manifest["path"] = str(out_dir / name)
+        manifests.append(manifest)
+        reporter.artifact_done(manifest)
+    return manifests
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+__all__ = ["ExportOptions", "run_export", "resolve_targets", "DEFAULT_THRESHOLDS"]

@@ -1,0 +1,75 @@
+"""Core ML ML-program ``.mlpackage`` via coremltools from the ExportedProgram (iOS 17+)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from ... import __version__
+from ...versions import installed
+from .base import ExportJob, TargetResult
+
+NAME = "coreml"
+SUFFIX = ".mlpackage"
+PRECISIONS = ("fp16", "fp32")
+
+
+class _Normalize(nn.Module):
+    """(x - mean) / std in front of the model, for ImageType inputs that deliver x = pixel / 255.
+    Core ML's ImageType bias is per-channel but its scale is a scalar, so exact per-channel std
+    normalisation has to live in the graph."""
+
+    def __init__(self, model: nn.Module, mean, std):
+        super().__init__()
+        self.model = model
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
+        self.register_buffer("inv_std", 1.0 / torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model((x - self.mean) * self.inv_std)
+
+
+def convert(job: ExportJob, out_path: Path) -> TargetResult:
+    import coremltools as ct
+
+    model, example = job.model, job.example
+    if job.image_input:
+        model = _Normalize(model, job.data_config["mean"], job.data_config["std"]).eval()
+    with torch.no_grad():
+        ep = torch.export.export(model, (example,)).run_decompositions({})
+    if job.image_input:
+        inp = ct.ImageType(name="image", shape=tuple(example.shape), scale=1 / 255.0,
+                           color_layout=ct.colorlayout.RGB)
+    else:
+        inp = ct.TensorType(name="image", shape=tuple(example.shape))
+    precision = ct.precision.FLOAT16 if job.precision == "fp16" else ct.precision.FLOAT32
+    mlmodel = ct.convert(ep, inputs=[inp], outputs=[ct.TensorType(name="logits")],
+                         convert_to="mlprogram", minimum_deployment_target=ct.target.iOS17,
+                         compute_precision=precision)
+    n_cls = int(job.model(job.example).shape[1])
+    mlmodel.short_description = (f"{job.model_name} image classifier ({n_cls} classes), exported by effmod "
+                                 f"{__version__}, compute precision {job.precision}")
+    mlmodel.author = "effmod"
+    mlmodel.version = __version__
+    mlmodel.input_description["image"] = (
+        "RGB image, {}x{}".format(*example.shape[2:]) if job.image_input else
+        "float32 NCHW [1,3,H,W], normalised: (pixel/255 - mean) / std with mean {} std {}".format(
+            list(job.data_config["mean"]), list(job.data_config["std"])))
+    mlmodel.output_description["logits"] = f"class logits [1, {n_cls}] (apply softmax for probabilities)"
+    meta = mlmodel.user_defined_metadata
+    meta["effmod_version"] = __version__
+    meta["model"] = job.model_name
+    meta["preprocessing"] = json.dumps({k: job.data_config[k] for k in ("mean", "std", "interpolation", "crop_pct")})
+    if job.labels:
+        meta["labels"] = json.dumps(job.labels)
+    mlmodel.save(str(out_path))
+    return TargetResult(
+        converter={"name": "coremltools", "version": installed("coremltools")},
+        runtime={"name": "coreml", "version": None},
+        input={"name": "image", "shape": list(example.shape), "layout": "NCHW",
+               "dtype": "image_rgb" if job.image_input else "float32"},
+        output={"name": "logits", "shape": [1, n_cls], "dtype": "float32"},
+        notes=["compute precision fp16: Core ML computes in float16 on device"] if job.precision == "fp16" else [],
+    )

@@ -1,0 +1,49 @@
+"""ExecuTorch ``.pte`` lowered with the XNNPACK partitioner."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from ...versions import installed
+from .base import ExportJob, TargetResult
+
+NAME = "executorch"
+SUFFIX = ".pte"
+PRECISIONS = ("fp32",)
+
+
+def lowered_delegation(edge) -> dict:
+    """Count delegated vs non-delegated ops in a lowered edge program."""
+    from executorch.devtools.backend_debug import get_delegation_info
+
+    info = get_delegation_info(edge.exported_program().graph_module)
+    left = Counter()
+    for op, row in info.delegation_by_operator.items():
+        if row.non_delegated > 0:
+            left[op] += row.non_delegated
+    total = info.num_delegated_nodes + info.num_non_delegated_nodes
+    return {
+        "delegate": "XNNPACK",
+        "partitions": info.num_delegated_subgraphs,
+        "total_nodes": total,
+        "delegated_nodes": info.num_delegated_nodes,
+        "delegated_fraction": info.num_delegated_nodes / total if total else 0.0,
+        "not_delegated_ops": dict(left),
+    }
+
+
+def convert(job: ExportJob, out_path: Path) -> TargetResult:
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    edge = to_edge_transform_and_lower(job.exported_program(), partitioner=[XnnpackPartitioner()])
+    deleg = lowered_delegation(edge)
+    out_path.write_bytes(edge.to_executorch().buffer)
+    n_cls = int(job.model(job.example).shape[1])
+    return TargetResult(
+        converter={"name": "executorch.exir", "version": installed("executorch")},
+        runtime={"name": "executorch", "version": installed("executorch")},
+        input={"name": "image", "shape": list(job.example.shape), "layout": "NCHW", "dtype": "float32"},
+        output={"name": "logits", "shape": [1, n_cls], "dtype": "float32"},
+        delegation=deleg,
+    )

@@ -1,0 +1,33 @@
+"""ONNX via ``torch.onnx.export(dynamo=True)``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ...errors import EffmodError
+from ...versions import installed
+from .base import ExportJob, TargetResult
+
+NAME = "onnx"
+SUFFIX = ".onnx"
+PRECISIONS = ("fp32",)
+
+
+def convert(job: ExportJob, out_path: Path) -> TargetResult:
+    shapes = None
+    if job.dynamic_batch:
+        shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},)
+    prog = torch.onnx.export(job.model, (job.example,), dynamo=True, input_names=["image"],
+                             output_names=["logits"], dynamic_shapes=shapes, verbose=False)
+    if prog is None:
+        raise EffmodError("onnx: torch.onnx.export returned no program")
+    prog.save(str(out_path))
+    batch = "batch" if job.dynamic_batch else 1
+    n_cls = job.model(job.example).shape[1]
+    return TargetResult(
+        converter={"name": "torch.onnx (dynamo)", "version": torch.__version__, "onnxscript": installed("onnxscript")},
+        runtime={"name": "onnxruntime", "version": installed("onnxruntime")},
+        input={"name": "image", "shape": [batch, *job.example.shape[1:]], "layout": "NCHW", "dtype": "float32"},
+        output={"name": "logits", "shape": [batch, n_cls], "dtype": "float32"},
+    )

@@ -1,0 +1,33 @@
+"""TFLite via litert-torch; delegation measured with the default XNNPACK delegate."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...runtime.tflite import delegation
+from ...versions import installed
+from .base import ExportJob, TargetResult
+
+NAME = "tflite"
+SUFFIX = ".tflite"
+PRECISIONS = ("fp32",)
+
+
+def convert(job: ExportJob, out_path: Path) -> TargetResult:
+    import litert_torch
+
+    edge = litert_torch.convert(job.model, (job.example,))
+    edge.export(str(out_path))
+    deleg = delegation(out_path)
+    notes = []
+    if deleg["delegated_fraction"] < 1.0:
+        notes.append(f"XNNPACK takes {deleg['delegated_nodes']}/{deleg['total_nodes']} nodes; "
+                     f"not delegated: {deleg['not_delegated_ops']}")
+    n_cls = int(job.model(job.example).shape[1])
+    return TargetResult(
+        converter={"name": "litert-torch", "version": installed("litert-torch")},
+        runtime={"name": "ai_edge_litert", "version": installed("ai-edge-litert")},
+        input={"name": "image", "shape": list(job.example.shape), "layout": "NCHW", "dtype": "float32"},
+        output={"name": "logits", "shape": [1, n_cls], "dtype": "float32"},
+        delegation=deleg,
+        notes=notes,
+    )
