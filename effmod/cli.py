@@ -97,8 +97,7 @@ def _parity_cell(p: dict) -> str:
         return "[yellow]not run[/] (Core ML needs macOS)"
     m = p["metrics"]
     colour = "green" if p["status"] == "passed" else "red"
-    return (f"[{colour}]{p['status']}[/] max|Δ| {m['max_abs']:.1e} cos {m['cosine']:.6f} "
-            f"top1 {m['top1_agreement']:.0%}")
+    return f"[{colour}]{p['status']}[/] max|Δ| {m['max_abs']:.1e}, cos {m['cosine']:.6f}, top-1 {m['top1_agreement']:.0%}"
 
 
 def _print_export_table(console, manifests: list[dict]) -> None:
@@ -109,8 +108,10 @@ def _print_export_table(console, manifests: list[dict]) -> None:
         d = m.get("delegation")
         deleg = f"{d['delegated_nodes']}/{d['total_nodes']} {d['delegate']}" if d else "-"
         table.add_row(m["target"], m["precision"], f"{m['artifact_bytes'] / 1e6:.1f} MB", f"{m['export_seconds']:.1f}",
-                      _parity_cell(m["parity"]), deleg, m["path"])
+                      _parity_cell(m["parity"]), deleg, Path(m["path"]).name)
     console.print(table)
+    if manifests:
+        console.print(f"artifacts and manifests (<artifact>.json) in {Path(manifests[0]['path']).parent}")
 
 
 def _cmd_validate(args, console) -> int:

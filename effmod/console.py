@@ -21,7 +21,8 @@ def make_console() -> Console:
         stream = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     except (AttributeError, OSError, ValueError):
         stream = sys.stdout
-    return Console(file=stream, highlight=False)
+    # Pipes and CI logs get a wide fixed width so tables are not folded to 80 columns.
+    return Console(file=stream, highlight=False, width=None if stream.isatty() else 150)
 
 
 @contextlib.contextmanager

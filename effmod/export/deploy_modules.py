@@ -8,26 +8,66 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class ChannelNorm(nn.Module):
     """LayerNorm over the channel dim of an NCHW tensor. ``weight``/``bias`` stay only where the
-    normalised tensor is the residual stream itself (patch embeddings), elsewhere they are folded."""
+    normalised tensor is the residual stream itself (patch embeddings), elsewhere they are folded.
 
-    def __init__(self, eps: float, weight: torch.Tensor | None = None, bias: torch.Tensor | None = None):
+    ``channel_mean="conv"`` averages channels with a constant 1×1 conv instead of ``mean(dim=1)``:
+    ExecuTorch's XNNPACK partitioner rejects channel-dim means, which split xxs into 57 partitions.
+    """
+
+    def __init__(self, dim: int, eps: float, weight: torch.Tensor | None = None,
+                 bias: torch.Tensor | None = None, channel_mean: str = "reduce"):
         super().__init__()
         self.eps = eps
         self.weight = None if weight is None else nn.Parameter(weight.detach().clone().view(1, -1, 1, 1))
         self.bias = None if bias is None else nn.Parameter(bias.detach().clone().view(1, -1, 1, 1))
+        self.channel_mean = channel_mean
+        if channel_mean == "conv":
+            self.register_buffer("avg", torch.full((1, dim, 1, 1), 1.0 / dim))
+
+    def _mean(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.avg) if self.channel_mean == "conv" else x.mean(dim=1, keepdim=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xc = x - x.mean(dim=1, keepdim=True)
-        x = xc * torch.rsqrt((xc * xc).mean(dim=1, keepdim=True) + self.eps)
+        xc = x - self._mean(x)
+        x = xc * torch.rsqrt(self._mean(xc * xc) + self.eps)
         if self.weight is not None:
             x = x * self.weight
         if self.bias is not None:
             x = x + self.bias
         return x
+
+
+class BandedDepthwiseConv(nn.Module):
+    """A k×k depthwise conv computed exactly as a sum of row bands of at most ``max_taps`` taps.
+
+    XNNPACK (as bundled with ExecuTorch 1.4) has fast depthwise kernels up to 25 taps; a 7×7
+    (49 taps) falls off them and ran 17× slower than a 5×5 on these CPUs. Bands 3×7 + 3×7 + 1×7
+    over shifted windows of the padded input give the same sums with fast kernels.
+    """
+
+    def __init__(self, conv: nn.Conv2d, max_taps: int = 25):
+        super().__init__()
+        kh, kw = conv.kernel_size
+        rows = max(1, max_taps // kw)
+        self.bands = [(r, min(rows, kh - r)) for r in range(0, kh, rows)]
+        self.pad = (conv.padding[1], conv.padding[1], conv.padding[0], conv.padding[0])
+        self.groups = conv.groups
+        self.weights = nn.ParameterList(
+            nn.Parameter(conv.weight.detach()[:, :, r:r + k, :].clone()) for r, k in self.bands)
+        self.bias = nn.Parameter(conv.bias.detach().clone().view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        H = x.shape[2] + self.pad[2] + self.pad[3] - (self.bands[-1][0] + self.bands[-1][1]) + 1
+        xp = F.pad(x, self.pad)
+        y = self.bias
+        for (r, k), w in zip(self.bands, self.weights):
+            y = y + F.conv2d(xp[:, :, r:r + H + k - 1, :], w, groups=self.groups)
+        return y
 
 
 class DeployPatchEmbed(nn.Module):
@@ -86,13 +126,15 @@ class DeployAttentionBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape
-        inner = self.num_heads * self.head_dim
-        q, k, v = self.qkv(self.norm1(x)).split(inner, dim=1)
-        q = q.reshape(B, self.num_heads, self.head_dim, H * W)
-        k = k.reshape(B, self.num_heads, self.head_dim, H * W)
-        v = v.reshape(B, self.num_heads, self.head_dim, H * W)
-        attn = (q.transpose(-2, -1) @ k).softmax(dim=-1)            # [B, heads, N, N]
-        o = (v @ attn.transpose(-2, -1)).reshape(B, inner, H, W)     # [B, heads*hd, H, W]
+        inner, bh, hd = self.num_heads * self.head_dim, B * self.num_heads, self.head_dim
+        qkv = self.qkv(self.norm1(x))
+        # 3-D bmm and slices: 4-D matmul lowers to expand_copy and split to split_with_sizes,
+        # neither of which ExecuTorch's XNNPACK partitioner takes.
+        q = qkv[:, :inner].reshape(bh, hd, H * W)
+        k = qkv[:, inner:2 * inner].reshape(bh, hd, H * W)
+        v = qkv[:, 2 * inner:].reshape(bh, hd, H * W)
+        attn = torch.bmm(q.transpose(1, 2), k).softmax(dim=-1)          # [B*heads, N, N]
+        o = torch.bmm(v, attn.transpose(1, 2)).reshape(B, inner, H, W)  # [B, heads*hd, H, W]
         x = x + self.proj(o)
         return x + self.fc2(self.act(self.fc1(self.norm2(x))))
 
@@ -104,7 +146,8 @@ class DeployHead(nn.Module):
         self.fc = fc
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.norm(x).mean(dim=(2, 3)))
+        # keepdim: XNNPACK delegates spatial means only in that form
+        return self.fc(self.norm(x).mean(dim=(2, 3), keepdim=True).flatten(1))
 
 
 class DeployEfficientMod(nn.Module):

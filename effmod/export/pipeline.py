@@ -117,18 +117,18 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
         x_val, val_desc = validation_batch(data_config, opts.validate_data)
         with torch.no_grad():
             reference = model(torch.from_numpy(x_val)).numpy()
-    deploy_report = None
-    if opts.deploy_form:
-        with reporter.stage("deploy form"):
-            to_convert, deploy_report = reparameterize(model, report=True)
-    else:
-        to_convert = model
     _, h, w = data_config["input_size"]
     example = torch.from_numpy(x_val[:1]).reshape(1, 3, h, w)
 
     manifests = []
     for (target, precision), name in zip(pairs, names):
         mod = get_target(target)
+        deploy_report = None
+        to_convert = model
+        if opts.deploy_form:
+            # Each target declares the graph details measured fastest in its runtime.
+            to_convert, deploy_report = reparameterize(model, report=True, options=mod.DEPLOY_OPTIONS)
+            deploy_report = {**deploy_report, "options": vars(mod.DEPLOY_OPTIONS)}
         job = ExportJob(model=to_convert, example=example, precision=precision, data_config=data_config,
                         model_name=opts.model, image_input=opts.image_input and target == "coreml",
                         dynamic_batch=opts.dynamic_batch, labels=data_config.get("labels"))

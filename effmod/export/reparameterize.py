@@ -14,15 +14,24 @@ What it does (each counted in the report):
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
 from ..models.efficientmod import AttentionBlock, EfficientMod, ModulationBlock, PatchEmbed
-from .deploy_modules import (ChannelNorm, DeployAttentionBlock, DeployEfficientMod, DeployHead,
+from .deploy_modules import (BandedDepthwiseConv, ChannelNorm, DeployAttentionBlock, DeployEfficientMod, DeployHead,
                              DeployModulationBlock, DeployPatchEmbed)
 from .folding import (fold_bn_into_conv, fold_input_affine, fold_output_scale, linear_as_conv1x1,
                       norm_affine)
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """Graph details chosen per target by measurement (see README, "Deploy form")."""
+
+    channel_mean: str = "reduce"     # "reduce" (mean over dim 1) or "conv" (constant 1×1 conv)
+    split_large_dw: bool = False     # depthwise kernels over 25 taps -> exact row bands
 
 
 def _is_bn(m: nn.Module) -> bool:
@@ -30,7 +39,8 @@ def _is_bn(m: nn.Module) -> bool:
 
 
 class _Folder:
-    def __init__(self) -> None:
+    def __init__(self, options: DeployOptions) -> None:
+        self.options = options
         self.report: Counter = Counter()
 
     def prenorm(self, norm: nn.Module) -> tuple[nn.Module, torch.Tensor | None, torch.Tensor | None]:
@@ -40,7 +50,7 @@ class _Folder:
             self.report["batchnorm_folded"] += 1
             return nn.Identity(), scale, shift
         self.report["layernorm_affine_folded"] += 1
-        return ChannelNorm(norm.eps), scale, shift
+        return ChannelNorm(scale.numel(), norm.eps, channel_mean=self.options.channel_mean), scale, shift
 
     def consumer(self, lin: nn.Linear, scale, shift, out_scale=None, as_conv=True):
         w, b = fold_input_affine(lin.weight, lin.bias, scale, shift)
@@ -74,7 +84,8 @@ class _Folder:
             self.report["batchnorm_folded"] += 1
         else:
             # The normalised tensor here is the residual stream itself: keep the affine.
-            norm = ChannelNorm(pe.norm.eps, pe.norm.weight, pe.norm.bias)
+            norm = ChannelNorm(pe.norm.normalized_shape[0], pe.norm.eps, pe.norm.weight, pe.norm.bias,
+                               channel_mean=self.options.channel_mean)
         with torch.no_grad():
             conv.weight.copy_(w)
             conv.bias.copy_(b)
@@ -88,6 +99,9 @@ class _Folder:
             dw = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,
                            padding=conv.padding, groups=conv.groups)
             dw.load_state_dict(conv.state_dict())
+            if self.options.split_large_dw and dw.kernel_size[0] * dw.kernel_size[1] > 25:
+                dw = BandedDepthwiseConv(dw)
+                self.report["depthwise_split_into_bands"] += 1
             dws.append(dw)
         if mlp.expand and mlp.group > 1:
             self.report["repeat_to_broadcast"] += 1
@@ -144,9 +158,10 @@ class _Folder:
         return DeployEfficientMod(stem, stages, head)
 
 
-def reparameterize(model: nn.Module, report: bool = False):
+def reparameterize(model: nn.Module, report: bool = False, options: DeployOptions | None = None):
     """Return the deploy form of ``model`` (an ``EfficientMod``), computing the same function.
 
+    ``options`` picks runtime-specific graph details (default: the plain NCHW form).
     The input model is not modified. With ``report=True`` returns ``(deploy_model, report)`` where
     ``report`` counts each rewrite (see module docstring); the report is also stored as
     ``deploy_model.reparam_report``.
@@ -155,7 +170,7 @@ def reparameterize(model: nn.Module, report: bool = False):
         raise TypeError(f"reparameterize expects an EfficientMod model, got {type(model).__name__}")
     if not isinstance(model.head, nn.Linear):
         raise ValueError("reparameterize needs a classifier head (num_classes > 0)")
-    folder = _Folder()
+    folder = _Folder(options or DeployOptions())
     with torch.no_grad():
         deployed = folder.model(model).eval()
     deployed.reparam_report = dict(folder.report)

@@ -9,11 +9,14 @@ import torch.nn as nn
 
 from ... import __version__
 from ...versions import installed
+from ..reparameterize import DeployOptions
 from .base import ExportJob, TargetResult
 
 NAME = "coreml"
 SUFFIX = ".mlpackage"
 PRECISIONS = ("fp16", "fp32")
+# Plain form: Core ML has native 7×7 depthwise and fuses mean/rsqrt into layer_norm (not timed: no Mac here).
+DEPLOY_OPTIONS = DeployOptions()
 
 
 class _Normalize(nn.Module):

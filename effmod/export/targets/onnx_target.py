@@ -7,11 +7,14 @@ import torch
 
 from ...errors import EffmodError
 from ...versions import installed
+from ..reparameterize import DeployOptions
 from .base import ExportJob, TargetResult
 
 NAME = "onnx"
 SUFFIX = ".onnx"
 PRECISIONS = ("fp32",)
+# Plain NCHW form: onnxruntime (MLAS) runs 7×7 depthwise fast; banded dw measured 8.7 -> 11.1 ms (xxs).
+DEPLOY_OPTIONS = DeployOptions()
 
 
 def convert(job: ExportJob, out_path: Path) -> TargetResult:

@@ -1,0 +1,46 @@
+"""Shared fixtures. Tests that need ../shared skip with a reason when it is absent (a user's clone)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+REFERENCE = SHARED / "reference"
+GOLDEN_CKPT = REFERENCE / "efficientmod_xxs_seed0_official_format.pth"
+GOLDEN_IO = REFERENCE / "efficientmod_xxs_seed0_golden_io.pt"
+LAYOUT = REFERENCE / "official_state_dict_layout.json"
+
+needs_shared = pytest.mark.skipif(
+    not GOLDEN_CKPT.is_file(),
+    reason=f"reference data not found at {REFERENCE} (only CI and developer checkouts have ../shared)",
+)
+
+
+@pytest.fixture(scope="session")
+def golden():
+    if not GOLDEN_IO.is_file():
+        pytest.skip(f"golden reference not found at {GOLDEN_IO} (only CI and developer checkouts have ../shared)")
+    return torch.load(GOLDEN_IO)
+
+
+def perturb(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Give norms, biases, layer scales and BN statistics non-trivial values (as the golden
+    checkpoint has), so any folding mistake shows in the outputs."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name and name.endswith("weight"):
+                p.copy_(torch.rand(p.shape, generator=g) + 0.5)
+            elif name.endswith("bias"):
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+            elif "gamma" in name:
+                p.copy_(1 + 0.3 * torch.randn(p.shape, generator=g))
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean"):
+                b.copy_(torch.randn(b.shape, generator=g) * 0.1)
+            elif name.endswith("running_var"):
+                b.copy_(torch.rand(b.shape, generator=g) + 0.5)
+    return model
