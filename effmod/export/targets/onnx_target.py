@@ -18,10 +18,11 @@ DEPLOY_OPTIONS = DeployOptions()
 
 
 def convert(job: ExportJob, out_path: Path) -> TargetResult:
-    shapes = None
+    shapes, example = None, job.example
     if job.dynamic_batch:
         shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},)
-    prog = torch.onnx.export(job.model, (job.example,), dynamo=True, input_names=["image"],
+        example = job.example.repeat(2, 1, 1, 1)  # torch.export specialises a size-1 dim to a constant
+    prog = torch.onnx.export(job.model, (example,), dynamo=True, input_names=["image"],
                              output_names=["logits"], dynamic_shapes=shapes, verbose=False)
     if prog is None:
         raise EffmodError("onnx: torch.onnx.export returned no program")
