@@ -30,3 +30,11 @@ class TargetResult:
     output: dict
     delegation: dict | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def float_io(job: ExportJob, batch: int | str = 1, input_dtype: str = "float32") -> tuple[dict, dict]:
+    """Manifest ``input``/``output`` entries of a float NCHW image classifier artifact."""
+    with torch.no_grad():
+        n_cls = int(job.model(job.example).shape[1])
+    inp = {"name": "image", "shape": [batch, *job.example.shape[1:]], "layout": "NCHW", "dtype": input_dtype}
+    return inp, {"name": "logits", "shape": [batch, n_cls], "dtype": "float32"}

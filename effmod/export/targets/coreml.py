@@ -10,7 +10,7 @@ import torch.nn as nn
 from ... import __version__
 from ...versions import installed
 from ..reparameterize import DeployOptions
-from .base import ExportJob, TargetResult
+from .base import ExportJob, TargetResult, float_io
 
 NAME = "coreml"
 SUFFIX = ".mlpackage"
@@ -51,7 +51,8 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     mlmodel = ct.convert(ep, inputs=[inp], outputs=[ct.TensorType(name="logits")],
                          convert_to="mlprogram", minimum_deployment_target=ct.target.iOS17,
                          compute_precision=precision)
-    n_cls = int(job.model(job.example).shape[1])
+    inp_desc, out_desc = float_io(job, input_dtype="image_rgb" if job.image_input else "float32")
+    n_cls = out_desc["shape"][1]
     mlmodel.short_description = (f"{job.model_name} image classifier ({n_cls} classes), exported by effmod "
                                  f"{__version__}, compute precision {job.precision}")
     mlmodel.author = "effmod"
@@ -71,8 +72,7 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     return TargetResult(
         converter={"name": "coremltools", "version": installed("coremltools")},
         runtime={"name": "coreml", "version": None},
-        input={"name": "image", "shape": list(example.shape), "layout": "NCHW",
-               "dtype": "image_rgb" if job.image_input else "float32"},
-        output={"name": "logits", "shape": [1, n_cls], "dtype": "float32"},
+        input=inp_desc,
+        output=out_desc,
         notes=["compute precision fp16: Core ML computes in float16 on device"] if job.precision == "fp16" else [],
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...versions import installed
 from ..reparameterize import DeployOptions
-from .base import ExportJob, TargetResult
+from .base import ExportJob, TargetResult, float_io
 
 NAME = "executorch"
 SUFFIX = ".pte"
@@ -42,11 +42,11 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     edge = to_edge_transform_and_lower(job.exported_program(), partitioner=[XnnpackPartitioner()])
     deleg = lowered_delegation(edge)
     out_path.write_bytes(edge.to_executorch().buffer)
-    n_cls = int(job.model(job.example).shape[1])
+    inp, out = float_io(job)
     return TargetResult(
         converter={"name": "executorch.exir", "version": installed("executorch")},
         runtime={"name": "executorch", "version": installed("executorch")},
-        input={"name": "image", "shape": list(job.example.shape), "layout": "NCHW", "dtype": "float32"},
-        output={"name": "logits", "shape": [1, n_cls], "dtype": "float32"},
+        input=inp,
+        output=out,
         delegation=deleg,
     )

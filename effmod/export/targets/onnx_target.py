@@ -8,7 +8,7 @@ import torch
 from ...errors import EffmodError
 from ...versions import installed
 from ..reparameterize import DeployOptions
-from .base import ExportJob, TargetResult
+from .base import ExportJob, TargetResult, float_io
 
 NAME = "onnx"
 SUFFIX = ".onnx"
@@ -27,11 +27,10 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     if prog is None:
         raise EffmodError("onnx: torch.onnx.export returned no program")
     prog.save(str(out_path))
-    batch = "batch" if job.dynamic_batch else 1
-    n_cls = job.model(job.example).shape[1]
+    inp, out = float_io(job, batch="batch" if job.dynamic_batch else 1)
     return TargetResult(
         converter={"name": "torch.onnx (dynamo)", "version": torch.__version__, "onnxscript": installed("onnxscript")},
         runtime={"name": "onnxruntime", "version": installed("onnxruntime")},
-        input={"name": "image", "shape": [batch, *job.example.shape[1:]], "layout": "NCHW", "dtype": "float32"},
-        output={"name": "logits", "shape": [batch, n_cls], "dtype": "float32"},
+        input=inp,
+        output=out,
     )

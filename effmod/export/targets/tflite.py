@@ -6,7 +6,7 @@ from pathlib import Path
 from ...runtime.tflite import delegation
 from ...versions import installed
 from ..reparameterize import DeployOptions
-from .base import ExportJob, TargetResult
+from .base import ExportJob, TargetResult, float_io
 
 NAME = "tflite"
 SUFFIX = ".tflite"
@@ -25,12 +25,12 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     if deleg["delegated_fraction"] < 1.0:
         notes.append(f"XNNPACK takes {deleg['delegated_nodes']}/{deleg['total_nodes']} nodes; "
                      f"not delegated: {deleg['not_delegated_ops']}")
-    n_cls = int(job.model(job.example).shape[1])
+    inp, out = float_io(job)
     return TargetResult(
         converter={"name": "litert-torch", "version": installed("litert-torch")},
         runtime={"name": "ai_edge_litert", "version": installed("ai-edge-litert")},
-        input={"name": "image", "shape": list(job.example.shape), "layout": "NCHW", "dtype": "float32"},
-        output={"name": "logits", "shape": [1, n_cls], "dtype": "float32"},
+        input=inp,
+        output=out,
         delegation=deleg,
         notes=notes,
     )
