@@ -189,9 +189,5 @@ def export_main(argv: list[str] | None = None) -> int:
     return main(["export", *argv])
 
 
-def _entry() -> None:
-    sys.exit(main())
-
-
 if __name__ == "__main__":
     sys.exit(main())

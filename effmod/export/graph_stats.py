@@ -5,11 +5,6 @@ from collections import Counter
 
 import torch
 
-# Op families users ask about: layout shuffles, the tiling copy and the norms.
-WATCHED = ("permute", "transpose", "repeat", "layer_norm", "batch_norm", "native_layer_norm",
-           "_native_batch_norm_legit_no_training", "linear", "convolution", "conv2d", "mul", "view",
-           "reshape", "softmax", "_softmax")
-
 
 def op_counts(ep: torch.export.ExportedProgram) -> Counter:
     """Count call_function nodes by op name (``aten.permute.default`` -> ``permute``)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ def read_manifest(artifact: str | Path) -> dict | None:
     return json.loads(p.read_text()) if p.is_file() else None
 
 
-class Runner:
+class Runner(ABC):
     """Callable artifact. Subclasses implement ``_run_one`` on one NCHW float32 sample batch of the
     artifact's fixed batch size, handling the artifact's own layout and integer I/O."""
 
@@ -42,8 +43,9 @@ class Runner:
         outs = [self._run_one(x[i:i + self.batch]) for i in range(0, len(x), self.batch)]
         return np.concatenate(outs, axis=0)
 
-    def _run_one(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def _run_one(self, x: np.ndarray) -> np.ndarray:
+        """Run one fixed-size batch (NCHW float32) and return float32 logits."""
 
     def _to_layout(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if self.input_layout == "NHWC" else x
