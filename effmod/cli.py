@@ -93,8 +93,6 @@ def _cmd_export(args, console) -> int:
 
 
 def _parity_cell(p: dict) -> str:
-    if p["status"] == "not_run":
-        return "[yellow]not run[/] (Core ML needs macOS)"
     m = p["metrics"]
     colour = "green" if p["status"] == "passed" else "red"
     return f"[{colour}]{p['status']}[/] max|Δ| {m['max_abs']:.1e}, cos {m['cosine']:.6f}, top-1 {m['top1_agreement']:.0%}"
@@ -102,13 +100,13 @@ def _parity_cell(p: dict) -> str:
 
 def _print_export_table(console, manifests: list[dict]) -> None:
     table = Table(title="effmod export")
-    for col in ("target", "precision", "size", "export s", "parity vs PyTorch", "delegation", "artifact"):
+    for col in ("target", "precision", "size", "export s", "parity vs PyTorch", "run by", "delegation", "artifact"):
         table.add_column(col)
     for m in manifests:
         d = m.get("delegation")
         deleg = f"{d['delegated_nodes']}/{d['total_nodes']} {d['delegate']}" if d else "-"
         table.add_row(m["target"], m["precision"], f"{m['artifact_bytes'] / 1e6:.1f} MB", f"{m['export_seconds']:.1f}",
-                      _parity_cell(m["parity"]), deleg, Path(m["path"]).name)
+                      _parity_cell(m["parity"]), m["parity"]["engine"], deleg, Path(m["path"]).name)
     console.print(table)
     if manifests:
         console.print(f"artifacts and manifests (<artifact>.json) in {Path(manifests[0]['path']).parent}")
@@ -122,15 +120,10 @@ def _cmd_validate(args, console) -> int:
     table = Table(title=f"effmod validate {args.artifact}")
     for col in ("engine", "data", "status", "max|Δ|", "cosine", "SQNR dB", "top-1 agr.", "top-5 agr."):
         table.add_column(col)
-    m = result.get("metrics")
-    if m:
-        table.add_row(result["engine"], result["data"], result["status"], f"{m['max_abs']:.2e}", f"{m['cosine']:.6f}",
-                      f"{m['sqnr_db']:.1f}", f"{m['top1_agreement']:.0%}", f"{m['top5_agreement']:.0%}")
-    else:
-        table.add_row("-", result["data"], result["status"], "-", "-", "-", "-", "-")
+    m = result["metrics"]
+    table.add_row(result["engine"], result["data"], result["status"], f"{m['max_abs']:.2e}", f"{m['cosine']:.6f}",
+                  f"{m['sqnr_db']:.1f}", f"{m['top1_agreement']:.0%}", f"{m['top5_agreement']:.0%}")
     console.print(table)
-    if result["status"] == "not_run":
-        console.print(f"[yellow]{result['reason']}[/]")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     if result["status"] == "failed":

@@ -10,6 +10,7 @@ def compare(ref: np.ndarray, out: np.ndarray) -> dict[str, float]:
     out = np.asarray(out, np.float64)
     if ref.shape != out.shape:
         raise ValueError(f"output shape {out.shape} differs from reference {ref.shape}")
+    non_finite = int(np.sum(~np.isfinite(out)))
     err = out - ref
     cos = np.sum(ref * out, axis=1) / (np.linalg.norm(ref, axis=1) * np.linalg.norm(out, axis=1) + 1e-30)
     noise = float(np.sum(err ** 2))
@@ -23,7 +24,8 @@ def compare(ref: np.ndarray, out: np.ndarray) -> dict[str, float]:
         "max_abs": float(np.abs(err).max()),
         "mean_abs": float(np.abs(err).mean()),
         "cosine": float(cos.min()),
-        "sqnr_db": sqnr,
+        "sqnr_db": float(sqnr),
         "top1_agreement": top1,
         "top5_agreement": top5,
+        "non_finite": non_finite,
     }

@@ -7,7 +7,6 @@ import numpy as np
 
 from ..eval.metrics import compare
 from ..runtime import load as load_runner
-from ..runtime.coreml import CoreMLUnavailable
 
 # Per precision: metric -> (bound kind, value). Overridable from the CLI.
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
@@ -18,7 +17,7 @@ _UPPER = {"max_abs", "mean_abs"}  # metrics that must stay below their bound; ot
 
 
 def evaluate(metrics: dict, thresholds: dict) -> list[str]:
-    failures = []
+    failures = [f"{metrics['non_finite']} non-finite outputs"] if metrics.get("non_finite") else []
     for key, bound in thresholds.items():
         value = metrics[key]
         ok = value <= bound if key in _UPPER else value >= bound
@@ -32,13 +31,16 @@ def check_parity(artifact: Path, io: dict, reference: np.ndarray, x: np.ndarray,
                  image_input: bool = False, data_config: dict | None = None) -> dict:
     thresholds = {**DEFAULT_THRESHOLDS.get(precision, {}), **(overrides or {})}
     base = {"data": data_desc, "n_images": int(len(x)), "thresholds": thresholds, "reference": "PyTorch eager, original model"}
-    try:
-        runner = load_runner(artifact, threads=threads, manifest=io)
-    except CoreMLUnavailable as e:
-        return {**base, "status": "not_run", "engine": None,
-                "reason": f"{e.message} ({e.hint}); the Core ML-on-Linux executor is not built yet"}
+    runner = load_runner(artifact, threads=threads, manifest=io)
     out = runner(x)
     metrics = compare(reference, out)
     failures = evaluate(metrics, thresholds)
-    return {**base, "status": "failed" if failures else "passed", "engine": runner.engine,
-            "metrics": metrics, "failures": failures}
+    result = {**base, "status": "failed" if failures else "passed", "engine": runner.engine,
+              "metrics": metrics, "failures": failures}
+    created = [e for e in getattr(runner, "non_finite", []) if e.from_finite]
+    if created:
+        # Name where inf/nan first appears (fp16 overflow in a norm, softmax, ...), not just that it did.
+        result["non_finite_origin"] = sorted({f"{e.kind} first produced by {e.op}" for e in created})
+        result["failures"] = failures + [f"non-finite values first produced by {created[0].op}"]
+        result["status"] = "failed"
+    return result

@@ -34,6 +34,23 @@ class _Normalize(nn.Module):
         return self.model((x - self.mean) * self.inv_std)
 
 
+def _io_desc(job: ExportJob, mlmodel) -> tuple[dict, dict]:
+    """Manifest I/O entries with the dtypes the converted program really declares: coremltools makes
+    the I/O of an fp16 iOS16+ program float16, and apps must feed what the model declares."""
+    from coremltools.proto import FeatureTypes_pb2
+
+    inp, out = float_io(job)
+    spec = mlmodel.get_spec()
+    names = FeatureTypes_pb2.ArrayFeatureType.ArrayDataType
+    if job.image_input:
+        inp.update(dtype="image_rgb", pixel_range=[0, 255], mean=list(job.data_config["mean"]),
+                   std=list(job.data_config["std"]))
+    else:
+        inp["dtype"] = names.Name(spec.description.input[0].type.multiArrayType.dataType).lower()
+    out["dtype"] = names.Name(spec.description.output[0].type.multiArrayType.dataType).lower()
+    return inp, out
+
+
 def convert(job: ExportJob, out_path: Path) -> TargetResult:
     import coremltools as ct
 
@@ -51,7 +68,7 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     mlmodel = ct.convert(ep, inputs=[inp], outputs=[ct.TensorType(name="logits")],
                          convert_to="mlprogram", minimum_deployment_target=ct.target.iOS17,
                          compute_precision=precision)
-    inp_desc, out_desc = float_io(job, input_dtype="image_rgb" if job.image_input else "float32")
+    inp_desc, out_desc = _io_desc(job, mlmodel)
     n_cls = out_desc["shape"][1]
     mlmodel.short_description = (f"{job.model_name} image classifier ({n_cls} classes), exported by effmod "
                                  f"{__version__}, compute precision {job.precision}")
