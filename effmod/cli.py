@@ -124,6 +124,8 @@ def _cmd_validate(args, console) -> int:
     table.add_row(result["engine"], result["data"], result["status"], f"{m['max_abs']:.2e}", f"{m['cosine']:.6f}",
                   f"{m['sqnr_db']:.1f}", f"{m['top1_agreement']:.0%}", f"{m['top5_agreement']:.0%}")
     console.print(table)
+    if result.get("artifact_sha256_matches_manifest") is False:
+        console.print("[yellow]warning:[/] artifact changed since export (its sha256 differs from the manifest's)")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     if result["status"] == "failed":

@@ -1,10 +1,13 @@
 """``effmod validate``: re-run an artifact's parity check against the PyTorch model."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from .errors import EffmodError
 from .eval.images import validation_batch
+from .export.manifest import artifact_sha256
 from .export.parity import check_parity
 from .models import create_model
 from .runtime.base import read_manifest
@@ -25,4 +28,7 @@ def validate_artifact(artifact: str, model: str | None = None, weights: str | No
         reference = net(torch.from_numpy(x)).numpy()
     precision = manifest.get("precision", "fp32")
     io = {"input": manifest.get("input") or {"layout": "NCHW"}, "output": manifest.get("output")}
-    return check_parity(artifact, io, reference, x, precision, desc)
+    result = check_parity(artifact, io, reference, x, precision, desc)
+    if manifest.get("artifact_sha256"):
+        result["artifact_sha256_matches_manifest"] = artifact_sha256(Path(artifact)) == manifest["artifact_sha256"]
+    return result

@@ -35,7 +35,7 @@ class ExecutionError(EffmodError):
 @dataclass
 class NonFinite:
     op: str           # Op.where()
-    kind: str         # "inf" or "nan"
+    kind: str         # "inf", "nan" or "fp16 overflow of ... inside the op"
     from_finite: bool  # True when every input was finite: this op created it (e.g. fp16 overflow)
 
 
@@ -112,13 +112,16 @@ class Executor:
                 args[name] = to_torch(v)
         return args
 
-    def _execute(self, op: Op, env: dict) -> dict:
+    def _execute(self, op: Op, env: dict, stats: RunStats | None = None) -> dict:
         args = self._gather_args(op, env)
-        fp16 = any(info.dtype == "float16" for _, info in op.outputs)
+        ctx = Ctx(op, any(info.dtype == "float16" for _, info in op.outputs))
         try:
-            result = KERNELS[op.type](Ctx(op, fp16), **args)
+            result = KERNELS[op.type](ctx, **args)
         except Exception as e:  # noqa: BLE001 - a kernel failure names the op it happened in
             raise ExecutionError(f"{op.where()} failed: {type(e).__name__}: {e}") from e
+        if stats is not None:
+            stats.non_finite.extend(NonFinite(op.where(), f"fp16 overflow of {what} inside the op", True)
+                                    for what in ctx.overflows)
         results = result if isinstance(result, tuple) else (result,)
         if len(results) != len(op.outputs):
             raise ExecutionError(f"{op.where()}: kernel returned {len(results)} outputs, program declares {len(op.outputs)}")
@@ -148,7 +151,7 @@ class Executor:
         with torch.inference_mode():
             for op in self.ops:
                 t0 = time.perf_counter() if self.profile else 0.0
-                produced = self._execute(op, env)
+                produced = self._execute(op, env, stats)
                 if self.profile:
                     stats.per_type_seconds[op.type] = stats.per_type_seconds.get(op.type, 0.0) + time.perf_counter() - t0
                 for name, v in produced.items():

@@ -27,10 +27,16 @@ def kernel(*names):
 class Ctx:
     """Per-op context: ``fp16`` is True when the op's declared output is float16."""
 
-    __slots__ = ("op", "fp16")
+    __slots__ = ("op", "fp16", "overflows")
 
     def __init__(self, op, fp16: bool):
         self.op, self.fp16 = op, fp16
+        self.overflows: list[str] = []  # fp16 intermediates that overflowed inside this op
+
+    def check(self, t: torch.Tensor, what: str) -> torch.Tensor:
+        if self.fp16 and not bool(torch.isfinite(t).all()):
+            self.overflows.append(what)
+        return t
 
 
 def ints(v) -> list[int]:
@@ -269,7 +275,9 @@ def layer_norm(ctx, x, axes=None, gamma=None, beta=None, epsilon=1e-5):
     # mean accumulates in float32; the centred values and their squares are fp16 tensors on device
     mean = r16(x.mean(dim=dims, keepdim=True), fp16)
     d = r16(x - mean, fp16)
-    var = r16(r16(d * d, fp16).mean(dim=dims, keepdim=True), fp16)
+    # |x - mean| > 256 squares past fp16's 65504: var becomes inf and the output silently 0
+    sq = ctx.check(r16(d * d, fp16), "(x - mean)^2")
+    var = r16(sq.mean(dim=dims, keepdim=True), fp16)
     y = d * torch.rsqrt(var + num(epsilon))
     shape = [x.shape[i] if i in dims else 1 for i in range(x.dim())]
     if gamma is not None:
