@@ -46,27 +46,34 @@ class BandedDepthwiseConv(nn.Module):
     """A k×k depthwise conv computed exactly as a sum of row bands of at most ``max_taps`` taps.
 
     XNNPACK (as bundled with ExecuTorch 1.4) has fast depthwise kernels up to 25 taps; a 7×7
-    (49 taps) falls off them and ran 17× slower than a 5×5 on these CPUs. Bands 3×7 + 3×7 + 1×7
-    over shifted windows of the padded input give the same sums with fast kernels.
+    (49 taps) falls off them and ran 17× slower than a 5×5 on these CPUs. Bands of 3×7 + 3×7 + 1×7,
+    with their outputs shifted into place, give the same sums using the fast kernels.
     """
 
     def __init__(self, conv: nn.Conv2d, max_taps: int = 25):
         super().__init__()
+        if conv.stride != (1, 1) or conv.dilation != (1, 1):
+            raise ValueError("BandedDepthwiseConv needs stride 1 and dilation 1")
         kh, kw = conv.kernel_size
         rows = max(1, max_taps // kw)
         self.bands = [(r, min(rows, kh - r)) for r in range(0, kh, rows)]
-        self.pad = (conv.padding[1], conv.padding[1], conv.padding[0], conv.padding[0])
+        self.padding = conv.padding
+        self.kh = kh
         self.groups = conv.groups
         self.weights = nn.ParameterList(
             nn.Parameter(conv.weight.detach()[:, :, r:r + k, :].clone()) for r, k in self.bands)
-        self.bias = nn.Parameter(conv.bias.detach().clone().view(1, -1, 1, 1))
+        self.bias = nn.Parameter(conv.bias.detach().clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        H = x.shape[2] + self.pad[2] + self.pad[3] - (self.bands[-1][0] + self.bands[-1][1]) + 1
-        xp = F.pad(x, self.pad)
-        y = self.bias
-        for (r, k), w in zip(self.bands, self.weights):
-            y = y + F.conv2d(xp[:, :, r:r + H + k - 1, :], w, groups=self.groups)
+        # Each band convolves with the conv's own symmetric padding, and its output rows are shifted
+        # by the band's offset with a slice. There is no separate pad op: XNNPACK refuses a
+        # quantized pad whose output scale differs from its input's.
+        out_h = x.shape[2] + 2 * self.padding[0] - self.kh + 1
+        y = None
+        for i, ((r, _), w) in enumerate(zip(self.bands, self.weights)):
+            band = F.conv2d(x, w, self.bias if i == 0 else None, padding=self.padding, groups=self.groups)
+            band = band[:, :, r:r + out_h]
+            y = band if y is None else y + band
         return y
 
 
@@ -113,13 +120,27 @@ class DeployModulationBlock(nn.Module):
         return x + self.fc2(h)
 
 
+def _conv_rows(conv: nn.Conv2d, start: int, count: int) -> nn.Conv2d:
+    """A 1×1 conv computing output channels [start, start + count) of ``conv``."""
+    out = nn.Conv2d(conv.in_channels, count, 1, bias=conv.bias is not None)
+    with torch.no_grad():
+        out.weight.copy_(conv.weight[start:start + count])
+        if conv.bias is not None:
+            out.bias.copy_(conv.bias[start:start + count])
+    return out
+
+
 class DeployAttentionBlock(nn.Module):
     """Pre-norm attention + MLP on NCHW maps. The softmax scale lives in the q rows of ``qkv``."""
 
     def __init__(self, norm1: nn.Module, qkv: nn.Conv2d, proj: nn.Conv2d, norm2: nn.Module,
                  fc1: nn.Conv2d, fc2: nn.Conv2d, num_heads: int, head_dim: int):
         super().__init__()
-        self.norm1, self.qkv, self.proj = norm1, qkv, proj
+        # q, k and v as three 1×1 convs rather than one conv + channel slices: ExecuTorch's XNNPACK
+        # partitioner rejects split_with_sizes, and litert-torch mis-converts the slices of a
+        # quantized qkv (a zero-size view), so no slicing is left to either.
+        self.norm1, self.proj = norm1, proj
+        self.q, self.k, self.v = (_conv_rows(qkv, i * num_heads * head_dim, num_heads * head_dim) for i in range(3))
         self.norm2, self.fc1, self.fc2 = norm2, fc1, fc2
         self.act = nn.GELU()
         self.num_heads, self.head_dim = num_heads, head_dim
@@ -127,12 +148,11 @@ class DeployAttentionBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape
         inner, bh, hd = self.num_heads * self.head_dim, B * self.num_heads, self.head_dim
-        qkv = self.qkv(self.norm1(x))
-        # 3-D bmm and slices: 4-D matmul lowers to expand_copy and split to split_with_sizes,
-        # neither of which ExecuTorch's XNNPACK partitioner takes.
-        q = qkv[:, :inner].reshape(bh, hd, H * W)
-        k = qkv[:, inner:2 * inner].reshape(bh, hd, H * W)
-        v = qkv[:, 2 * inner:].reshape(bh, hd, H * W)
+        n = self.norm1(x)
+        # 3-D bmm: a 4-D matmul lowers to expand_copy, which ExecuTorch's XNNPACK partitioner rejects.
+        q = self.q(n).reshape(bh, hd, H * W)
+        k = self.k(n).reshape(bh, hd, H * W)
+        v = self.v(n).reshape(bh, hd, H * W)
         attn = torch.bmm(q.transpose(1, 2), k).softmax(dim=-1)          # [B*heads, N, N]
         o = torch.bmm(v, attn.transpose(1, 2)).reshape(B, inner, H, W)  # [B, heads*hd, H, W]
         x = x + self.proj(o)

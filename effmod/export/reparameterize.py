@@ -7,7 +7,7 @@ What it does (each counted in the report):
   consume the normalised tensor (``f`` and ``fc1``; ``qkv``; attention ``fc1``; the head);
 - BatchNorm after a patch-embedding conv folded into that conv;
 - LayerScale (``gamma_1``, ``ls1``, ``ls2``) folded into the projection before it;
-- the attention softmax scale folded into the q rows of ``qkv``;
+- the attention softmax scale folded into the q rows of ``qkv`` (then split into q, k, v convs);
 - ``repeat`` + multiply replaced by a broadcast multiply;
 - dropout / drop-path removed (the deploy modules have none).
 """
