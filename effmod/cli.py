@@ -24,7 +24,16 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="checkpoint: .pth/.pth.tar/.pt (official or effmod) or .safetensors")
     p.add_argument("--num-classes", type=int, default=1000)
     p.add_argument("--img-size", type=int, default=224, help="input size, a multiple of 32")
-    p.add_argument("--precision", choices=["fp32", "fp16"], help="default: fp16 for coreml, fp32 elsewhere")
+    p.add_argument("--precision", choices=["fp32", "fp16", "int8", "int8-weights"],
+                   help="default: fp16 for coreml, fp32 elsewhere")
+    p.add_argument("--quantize", choices=["int8", "int8-weights"],
+                   help="INT8 post-training quantization (same as --precision int8); int8-weights: coreml only")
+    p.add_argument("--calib", help="INT8: folder of calibration images (ImageFolder or flat; default: built-in photos, with a warning)")
+    p.add_argument("--calib-size", type=int, default=256, help="INT8: number of calibration images (default 256)")
+    p.add_argument("--keep-float", action="append", default=[], metavar="PATTERN",
+                   help="INT8 (executorch, coreml): keep a kind (attention, norm, dw, head) or module glob in float")
+    p.add_argument("--min-sqnr", type=float, help="parity bound on SQNR dB vs PyTorch fp32 (INT8 default 25)")
+    p.add_argument("--seed", type=int, default=0, help="calibration sampling seed")
     p.add_argument("--no-deploy-form", action="store_true", help="convert the official graph as-is (for comparison)")
     p.add_argument("--image-input", action="store_true", help="coreml: RGB ImageType input with preprocessing built in")
     p.add_argument("--dynamic-batch", action="store_true", help="onnx: dynamic batch dimension")
@@ -75,9 +84,17 @@ def _cmd_export(args, console) -> int:
         thresholds["max_abs"] = args.max_abs
     if args.min_cosine is not None:
         thresholds["cosine"] = args.min_cosine
+    if args.min_sqnr is not None:
+        thresholds["sqnr_db"] = args.min_sqnr
+    if args.quantize and args.precision and args.precision != args.quantize:
+        raise EffmodError(f"--quantize {args.quantize} contradicts --precision {args.precision}", hint="give one of them")
+    if not args.quantize and (args.calib or args.keep_float) and args.precision not in ("int8", "int8-weights"):
+        raise EffmodError("--calib/--keep-float only apply to INT8 exports", hint="add --quantize int8")
     targets = [t for arg in args.target for t in arg.split(",") if t]
     opts = ExportOptions(targets=targets, model=args.model, weights=args.weights, num_classes=args.num_classes,
-                         img_size=args.img_size, precision=args.precision, deploy_form=not args.no_deploy_form,
+                         img_size=args.img_size, precision=args.quantize or args.precision,
+                         deploy_form=not args.no_deploy_form, calib=args.calib, calib_size=args.calib_size,
+                         keep_float=args.keep_float, seed=args.seed,
                          image_input=args.image_input, output=args.output, validate_data=args.validate_data,
                          force=args.force, dynamic_batch=args.dynamic_batch, thresholds=thresholds,
                          threads=args.threads)
@@ -95,6 +112,11 @@ def _cmd_export(args, console) -> int:
 def _parity_cell(p: dict) -> str:
     m = p["metrics"]
     colour = "green" if p["status"] == "passed" else "red"
+    if "sqnr_db" in p["thresholds"]:  # INT8: error is quantization noise, SQNR says more than max|Δ|
+        cell = f"[{colour}]{p['status']}[/] SQNR {m['sqnr_db']:.1f} dB vs fp32, top-1 {m['top1_agreement']:.0%}"
+        if "vs_fake_quant" in p:
+            cell += f"; {p['vs_fake_quant']['metrics']['sqnr_db']:.1f} dB vs fake-quant"
+        return cell
     return f"[{colour}]{p['status']}[/] max|Δ| {m['max_abs']:.1e}, cos {m['cosine']:.6f}, top-1 {m['top1_agreement']:.0%}"
 
 

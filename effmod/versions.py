@@ -12,6 +12,7 @@ PINS: dict[str, str] = {
     "coremltools": "9.0",
     "litert-torch": "0.10.0",
     "ai-edge-litert": "2.3",
+    "ai-edge-quantizer": "0.10.0",
     "onnx": "1.23.2",
     "onnxruntime": "1.32.0",
     "onnxscript": "0.7.2",

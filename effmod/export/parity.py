@@ -12,7 +12,12 @@ from ..runtime import load as load_runner
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
     "fp32": {"max_abs": 1e-4},
     "fp16": {"cosine": 0.9999},
+    # INT8 against the float model: SQNR of the logits (issue #5: ≥ 25 dB on real photos)
+    "int8": {"sqnr_db": 25.0},
+    "int8-weights": {"sqnr_db": 25.0},
 }
+# INT8 against PyTorch's fake-quantized model (same rounding in float): only kernel rounding differs
+FAKE_QUANT_MIN_SQNR_DB = 25.0
 _UPPER = {"max_abs", "mean_abs"}  # metrics that must stay below their bound; others above
 
 
@@ -28,7 +33,7 @@ def evaluate(metrics: dict, thresholds: dict) -> list[str]:
 
 def check_parity(artifact: Path, io: dict, reference: np.ndarray, x: np.ndarray, precision: str,
                  data_desc: str, overrides: dict | None = None, threads: int | None = None,
-                 image_input: bool = False, data_config: dict | None = None) -> dict:
+                 quant_reference: np.ndarray | None = None) -> dict:
     thresholds = {**DEFAULT_THRESHOLDS.get(precision, {}), **(overrides or {})}
     base = {"data": data_desc, "n_images": int(len(x)), "thresholds": thresholds, "reference": "PyTorch eager, original model"}
     runner = load_runner(artifact, threads=threads, manifest=io)
@@ -37,6 +42,13 @@ def check_parity(artifact: Path, io: dict, reference: np.ndarray, x: np.ndarray,
     failures = evaluate(metrics, thresholds)
     result = {**base, "status": "failed" if failures else "passed", "engine": runner.engine,
               "metrics": metrics, "failures": failures}
+    if quant_reference is not None:
+        fq = compare(quant_reference, out)
+        result["vs_fake_quant"] = {"reference": "PyTorch fake-quantized model (PT2E)", "metrics": fq,
+                                   "min_sqnr_db": FAKE_QUANT_MIN_SQNR_DB}
+        if fq["sqnr_db"] < FAKE_QUANT_MIN_SQNR_DB:
+            result["failures"].append(f"vs fake-quant SQNR {fq['sqnr_db']:.1f} dB < {FAKE_QUANT_MIN_SQNR_DB:g}")
+            result["status"] = "failed"
     created = [e for e in getattr(runner, "non_finite", []) if e.from_finite]
     if created:
         # Name where inf/nan first appears (fp16 overflow in a norm, softmax, ...), not just that it did.

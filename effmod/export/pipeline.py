@@ -36,6 +36,10 @@ class ExportOptions:
     dynamic_batch: bool = False
     thresholds: dict = field(default_factory=dict)
     threads: int | None = None
+    calib: str | None = None              # INT8 calibration folder (None: built-in photos, with a warning)
+    calib_size: int = 256
+    keep_float: list[str] = field(default_factory=list)
+    seed: int = 0
 
 
 def resolve_targets(names: list[str], precision: str | None) -> list[tuple[str, str]]:
@@ -88,6 +92,26 @@ def _place(tmp_artifact: Path, final: Path) -> None:
     tmp_manifest.replace(final_manifest)
 
 
+def _check_quant_options(opts: ExportOptions, pairs: list[tuple[str, str]]) -> None:
+    """INT8 option mistakes are refused before any work (no model load, no calibration)."""
+    if not any(p == "int8" for _, p in pairs):
+        return
+    if opts.keep_float:
+        no_keep = [t for t, p in pairs if p == "int8" and t in ("tflite", "onnx")]
+        if no_keep:
+            raise EffmodError(f"--keep-float is not available for {', '.join(no_keep)} INT8",
+                              hint="those targets use an op-type recipe (recorded in the manifest); "
+                                   "--keep-float works for executorch and coreml")
+    if opts.calib is not None:
+        calib = Path(opts.calib)
+        if not calib.exists():
+            raise EffmodError(f"calibration folder not found: {calib}", hint="pass --calib DIR with your images")
+        if not calib.is_dir():
+            raise EffmodError(f"--calib must be a folder of images, got a file: {calib}")
+    if opts.calib_size < 1:
+        raise EffmodError(f"--calib-size must be at least 1 (got {opts.calib_size})")
+
+
 def load_model(opts: ExportOptions) -> torch.nn.Module:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -101,6 +125,7 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
     Returns the manifests. A failed parity check does not stop the run: the artifact is kept and its
     manifest says ``parity.status == "failed"`` (the CLI then exits 2)."""
     pairs = resolve_targets(opts.targets, opts.precision)
+    _check_quant_options(opts, pairs)
     out_dir = Path(opts.output)
     names = [artifact_name(opts, t, p) for t, p in pairs]
     _check_output(out_dir, names, opts.force)
@@ -119,6 +144,14 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
             reference = model(torch.from_numpy(x_val)).numpy()
     _, h, w = data_config["input_size"]
     example = torch.from_numpy(x_val[:1]).reshape(1, 3, h, w)
+    calib = None
+    if any(p == "int8" for _, p in pairs):
+        from ..quantize import load_calibration
+
+        with reporter.stage("calibration images"):
+            calib = load_calibration(opts.calib, data_config, opts.calib_size, opts.seed)
+        for w_ in calib.warnings:
+            reporter.warn(w_)
 
     manifests = []
     for (target, precision), name in zip(pairs, names):
@@ -131,7 +164,9 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
             deploy_report = {**deploy_report, "options": vars(mod.DEPLOY_OPTIONS)}
         job = ExportJob(model=to_convert, example=example, precision=precision, data_config=data_config,
                         model_name=opts.model, image_input=opts.image_input and target == "coreml",
-                        dynamic_batch=opts.dynamic_batch, labels=data_config.get("labels"))
+                        dynamic_batch=opts.dynamic_batch, labels=data_config.get("labels"),
+                        calib=calib.images if calib is not None and precision == "int8" else None,
+                        keep_float=tuple(opts.keep_float))
         tmp_root = Path(tempfile.mkdtemp(prefix=".effmod-tmp-", dir=out_dir))
         try:
             tmp_artifact = tmp_root / name
@@ -146,11 +181,19 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
                                       hint="rerun with --debug for the converter's traceback") from e
             export_seconds = time.perf_counter() - t0
             with reporter.stage(f"{target}: parity"):
-                parity = check_parity(tmp_artifact, {"input": result.input, "output": result.output}, reference, x_val, precision, val_desc,
-                                      opts.thresholds, opts.threads, image_input=job.image_input,
-                                      data_config=data_config)
+                quant_reference = None
+                if result.fake_quant is not None:
+                    from ..quantize.pt2e import run_module
+
+                    quant_reference = run_module(result.fake_quant, x_val)
+                parity = check_parity(tmp_artifact, {"input": result.input, "output": result.output}, reference,
+                                      x_val, precision, val_desc, opts.thresholds, opts.threads,
+                                      quant_reference=quant_reference)
             manifest = build_manifest(opts, model, target, precision, tmp_artifact, result, parity,
                                       deploy_report, export_seconds)
+            if result.quantization is not None:
+                manifest["quantization"] = {**result.quantization,
+                                            "calibration": calib.manifest() if job.calib is not None else None}
             write_manifest(tmp_artifact, manifest)
             _place(tmp_artifact, out_dir / name)
         finally:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 
@@ -16,6 +17,8 @@ class ExportJob:
     image_input: bool = False          # Core ML: bake preprocessing into an ImageType input
     dynamic_batch: bool = False        # ONNX: dynamic batch dim
     labels: list[str] | None = None
+    calib: np.ndarray | None = None    # INT8: preprocessed calibration images [N, 3, H, W]
+    keep_float: tuple[str, ...] = ()   # INT8: --keep-float patterns added to the target's defaults
 
     def exported_program(self) -> torch.export.ExportedProgram:
         with torch.no_grad():
@@ -30,6 +33,8 @@ class TargetResult:
     output: dict
     delegation: dict | None = None
     notes: list[str] = field(default_factory=list)
+    quantization: dict | None = None   # INT8 recipe, for the manifest
+    fake_quant: torch.nn.Module | None = None  # PT2E fake-quantized model: INT8 parity reference
 
 
 def float_io(job: ExportJob, batch: int | str = 1, input_dtype: str = "float32") -> tuple[dict, dict]:
@@ -38,3 +43,11 @@ def float_io(job: ExportJob, batch: int | str = 1, input_dtype: str = "float32")
         n_cls = int(job.model(job.example).shape[1])
     inp = {"name": "image", "shape": [batch, *job.example.shape[1:]], "layout": "NCHW", "dtype": input_dtype}
     return inp, {"name": "logits", "shape": [batch, n_cls], "dtype": "float32"}
+
+
+def require_no_keep_float(job: ExportJob, target: str) -> None:
+    from ...errors import EffmodError
+
+    if job.keep_float:
+        raise EffmodError(f"--keep-float is not available for {target} INT8",
+                          hint=f"{target} uses an op-type recipe (see its manifest); --keep-float works for executorch and coreml")

@@ -14,7 +14,7 @@ from .base import ExportJob, TargetResult, float_io
 
 NAME = "coreml"
 SUFFIX = ".mlpackage"
-PRECISIONS = ("fp16", "fp32")
+PRECISIONS = ("fp16", "fp32", "int8", "int8-weights")
 # Plain form: Core ML has native 7×7 depthwise and fuses mean/rsqrt into layer_norm (not timed: no Mac here).
 DEPLOY_OPTIONS = DeployOptions()
 
@@ -55,6 +55,20 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     import coremltools as ct
 
     model, example = job.model, job.example
+    quant, fake = None, None
+    if job.precision == "int8":
+        from ...quantize import resolve_keep_float
+        from ...quantize.pt2e import fake_quantize, xnnpack_quantizer
+
+        from ...quantize.coreml import DEFAULT_KEEP_FLOAT
+
+        patterns = tuple(dict.fromkeys(DEFAULT_KEEP_FLOAT + tuple(job.keep_float)))
+        kept = resolve_keep_float(job.model, patterns)
+        fake = fake_quantize(job.model, example, job.calib, xnnpack_quantizer(job.model, kept))
+        model = fake
+        quant = {"tool": "PT2E (torchao) + XNNPACKQuantizer annotations -> MIL quantize/dequantize",
+                 "scheme": "W8A8: INT8 per-channel weights, INT8 per-tensor activations, fp16 compute",
+                 "keep_float": list(patterns), "kept_float_modules": len(kept)}
     if job.image_input:
         model = _Normalize(model, job.data_config["mean"], job.data_config["std"]).eval()
     with torch.no_grad():
@@ -64,14 +78,20 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
                            color_layout=ct.colorlayout.RGB)
     else:
         inp = ct.TensorType(name="image", shape=tuple(example.shape))
-    precision = ct.precision.FLOAT16 if job.precision == "fp16" else ct.precision.FLOAT32
+    precision = ct.precision.FLOAT32 if job.precision == "fp32" else ct.precision.FLOAT16
     mlmodel = ct.convert(ep, inputs=[inp], outputs=[ct.TensorType(name="logits")],
                          convert_to="mlprogram", minimum_deployment_target=ct.target.iOS17,
                          compute_precision=precision)
+    if job.precision == "int8-weights":
+        from ...quantize.coreml import quantize_weights
+
+        mlmodel = quantize_weights(mlmodel)
+        quant = {"tool": "coremltools.optimize.coreml.linear_quantize_weights",
+                 "scheme": "INT8 per-channel symmetric weights (tensors ≥ 2048 elements), fp16 activations"}
     inp_desc, out_desc = _io_desc(job, mlmodel)
     n_cls = out_desc["shape"][1]
     mlmodel.short_description = (f"{job.model_name} image classifier ({n_cls} classes), exported by effmod "
-                                 f"{__version__}, compute precision {job.precision}")
+                                 f"{__version__}, precision {job.precision}")
     mlmodel.author = "effmod"
     mlmodel.version = __version__
     mlmodel.input_description["image"] = (
@@ -91,5 +111,7 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         runtime={"name": "coreml", "version": None},
         input=inp_desc,
         output=out_desc,
-        notes=["compute precision fp16: Core ML computes in float16 on device"] if job.precision == "fp16" else [],
+        notes=[] if job.precision == "fp32" else ["Core ML computes in float16 on device"],
+        quantization=quant,
+        fake_quant=fake,
     )

@@ -10,7 +10,7 @@ from .base import ExportJob, TargetResult, float_io
 
 NAME = "executorch"
 SUFFIX = ".pte"
-PRECISIONS = ("fp32",)
+PRECISIONS = ("fp32", "int8")
 # conv channel-mean: 47 -> 1 XNNPACK partitions; plus banded 7×7 dw: 19.6 -> 10.0 ms (xxs, 2 threads).
 DEPLOY_OPTIONS = DeployOptions(channel_mean="conv", split_large_dw=True)
 
@@ -39,7 +39,22 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
-    edge = to_edge_transform_and_lower(job.exported_program(), partitioner=[XnnpackPartitioner()])
+    import torch
+
+    program, quant, fake = job.exported_program(), None, None
+    if job.precision == "int8":
+        from ...quantize import resolve_keep_float
+        from ...quantize.executorch import DEFAULT_KEEP_FLOAT
+        from ...quantize.pt2e import fake_quantize, xnnpack_quantizer
+
+        patterns = tuple(dict.fromkeys(DEFAULT_KEEP_FLOAT + tuple(job.keep_float)))
+        kept = resolve_keep_float(job.model, patterns)
+        fake = fake_quantize(job.model, job.example, job.calib, xnnpack_quantizer(job.model, kept))
+        program = torch.export.export(fake, (job.example,))
+        quant = {"tool": "PT2E (torchao) + XNNPACKQuantizer", "scheme": "INT8 symmetric, per-channel weights, "
+                 "per-tensor activations (histogram observer)", "keep_float": list(patterns),
+                 "kept_float_modules": len(kept)}
+    edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
     deleg = lowered_delegation(edge)
     out_path.write_bytes(edge.to_executorch().buffer)
     inp, out = float_io(job)
@@ -49,4 +64,6 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         input=inp,
         output=out,
         delegation=deleg,
+        quantization=quant,
+        fake_quant=fake,
     )

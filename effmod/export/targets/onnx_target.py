@@ -8,11 +8,11 @@ import torch
 from ...errors import EffmodError
 from ...versions import installed
 from ..reparameterize import DeployOptions
-from .base import ExportJob, TargetResult, float_io
+from .base import ExportJob, TargetResult, float_io, require_no_keep_float
 
 NAME = "onnx"
 SUFFIX = ".onnx"
-PRECISIONS = ("fp32",)
+PRECISIONS = ("fp32", "int8")
 # Plain NCHW form: onnxruntime (MLAS) runs 7×7 depthwise fast; banded dw measured 8.7 -> 11.1 ms (xxs).
 DEPLOY_OPTIONS = DeployOptions()
 
@@ -26,11 +26,24 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
                              output_names=["logits"], dynamic_shapes=shapes, verbose=False)
     if prog is None:
         raise EffmodError("onnx: torch.onnx.export returned no program")
-    prog.save(str(out_path))
+    quant = None
+    if job.precision == "int8":
+        import tempfile
+
+        from ...quantize.onnx import quantize_onnx
+
+        require_no_keep_float(job, NAME)
+        with tempfile.TemporaryDirectory() as tmp:
+            float_path = Path(tmp) / "float.onnx"
+            prog.save(str(float_path))
+            quant = quantize_onnx(float_path, out_path, job.calib)
+    else:
+        prog.save(str(out_path))
     inp, out = float_io(job, batch="batch" if job.dynamic_batch else 1)
     return TargetResult(
         converter={"name": "torch.onnx (dynamo)", "version": torch.__version__, "onnxscript": installed("onnxscript")},
         runtime={"name": "onnxruntime", "version": installed("onnxruntime")},
         input=inp,
         output=out,
+        quantization=quant,
     )

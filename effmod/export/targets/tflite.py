@@ -6,11 +6,11 @@ from pathlib import Path
 from ...runtime.tflite import delegation
 from ...versions import installed
 from ..reparameterize import DeployOptions
-from .base import ExportJob, TargetResult, float_io
+from .base import ExportJob, TargetResult, float_io, require_no_keep_float
 
 NAME = "tflite"
 SUFFIX = ".tflite"
-PRECISIONS = ("fp32",)
+PRECISIONS = ("fp32", "int8")
 # XNNPACK lacks fast >25-tap depthwise kernels: banded 7×7 measured 14.8 -> 9.1 ms (xxs, 2 threads).
 DEPLOY_OPTIONS = DeployOptions(split_large_dw=True)
 
@@ -18,8 +18,19 @@ DEPLOY_OPTIONS = DeployOptions(split_large_dw=True)
 def convert(job: ExportJob, out_path: Path) -> TargetResult:
     import litert_torch
 
-    edge = litert_torch.convert(job.model, (job.example,))
-    edge.export(str(out_path))
+    quant = None
+    if job.precision == "int8":
+        import tempfile
+
+        from ...quantize.tflite import quantize_tflite
+
+        require_no_keep_float(job, NAME)
+        with tempfile.TemporaryDirectory() as tmp:
+            float_path = Path(tmp) / "float.tflite"
+            litert_torch.convert(job.model, (job.example,)).export(str(float_path))
+            quant = quantize_tflite(float_path, out_path, job.calib)
+    else:
+        litert_torch.convert(job.model, (job.example,)).export(str(out_path))
     deleg = delegation(out_path)
     notes = []
     if deleg["delegated_fraction"] < 1.0:
@@ -33,4 +44,5 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         output=out,
         delegation=deleg,
         notes=notes,
+        quantization=quant,
     )

@@ -1,0 +1,121 @@
+"""INT8 vs fp32 per target: size, SQNR (from the export's parity step) and latency, for xxs at 224.
+Each runtime is timed in its own process; inside it the fp32 and INT8 artifacts run interleaved, so
+the ratio is measured under the same machine load. Writes benchmarks/results/int8.{json,md}.
+
+    python benchmarks/int8.py [--weights CKPT] [--calib DIR] [--threads 2] [--runs 40]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_info  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO.parent / "shared/reference/efficientmod_xxs_seed0_official_format.pth"
+TARGETS = ("executorch", "tflite", "onnx")
+GOAL = {"executorch": 1.25, "tflite": 1.25}
+
+TIMER = r"""
+import json, statistics, sys, time
+import numpy as np
+from effmod import runtime
+paths, threads, runs = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+runners = {k: runtime.load(p, threads=threads) for k, p in paths.items()}
+x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
+for r in runners.values():
+    for _ in range(5):
+        r(x)
+times = {k: [] for k in runners}
+for _ in range(runs):
+    for k, r in runners.items():
+        t = time.perf_counter(); r(x); times[k].append(time.perf_counter() - t)
+print(json.dumps({k: {"median_ms": statistics.median(v) * 1e3, "p90_ms": sorted(v)[int(0.9 * len(v))] * 1e3}
+                  for k, v in times.items()}))
+"""
+
+
+def export(target: str, precision: str, out: Path, weights: str | None, calib: str | None) -> dict:
+    cmd = [sys.executable, "-m", "effmod.cli", "export", "--target", target, "--precision", precision,
+           "--output", str(out), "--json", str(out / f"{target}_{precision}.json"), "--force"]
+    if weights:
+        cmd += ["--weights", weights]
+    if calib and precision == "int8":
+        cmd += ["--calib", calib]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode not in (0, 2):
+        raise SystemExit(f"export {target} {precision} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return json.loads((out / f"{target}_{precision}.json").read_text())[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=str(GOLDEN) if GOLDEN.is_file() else None)
+    ap.add_argument("--calib", help="calibration folder (default: the built-in sample photos)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=40)
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        for target in TARGETS:
+            fp32 = export(target, "fp32", out, args.weights, args.calib)
+            int8 = export(target, "int8", out, args.weights, args.calib)
+            paths = {"fp32": fp32["path"], "int8": int8["path"]}
+            proc = subprocess.run([sys.executable, "-c", TIMER, json.dumps(paths), str(args.threads), str(args.runs)],
+                                  capture_output=True, text=True, cwd=REPO)
+            if proc.returncode != 0:
+                raise SystemExit(f"timing {target} failed:\n{proc.stderr[-3000:]}")
+            t = json.loads(proc.stdout.strip().splitlines()[-1])
+            pm = int8["parity"]["metrics"]
+            rows.append({
+                "target": target,
+                "fp32_ms": round(t["fp32"]["median_ms"], 2), "int8_ms": round(t["int8"]["median_ms"], 2),
+                "speedup": round(t["fp32"]["median_ms"] / t["int8"]["median_ms"], 2), "goal_speedup": GOAL.get(target),
+                "fp32_mb": round(fp32["artifact_bytes"] / 1e6, 2), "int8_mb": round(int8["artifact_bytes"] / 1e6, 2),
+                "size_ratio": round(int8["artifact_bytes"] / fp32["artifact_bytes"], 3),
+                "sqnr_vs_fp32_db": round(pm["sqnr_db"], 1), "top1_agreement": pm["top1_agreement"],
+                "sqnr_vs_fake_quant_db": round(int8["parity"]["vs_fake_quant"]["metrics"]["sqnr_db"], 1)
+                if "vs_fake_quant" in int8["parity"] else None,
+                "delegation": int8.get("delegation"), "recipe": int8.get("quantization"),
+            })
+            print(rows[-1]["target"], rows[-1]["speedup"], flush=True)
+    calib_note = args.calib or "built-in sample photos (6)"
+    result = {"benchmark": "int8", "machine": machine_info(), "threads": args.threads, "runs": args.runs,
+              "weights": args.weights, "calibration": calib_note, "date": time.strftime("%Y-%m-%d"), "rows": rows}
+    OUT.mkdir(exist_ok=True)
+    (OUT / "int8.json").write_text(json.dumps(result, indent=2) + "\n")
+    cols = ("target", "fp32 ms", "int8 ms", "speedup (goal)", "fp32 MB", "int8 MB", "size ×", "SQNR vs fp32",
+            "SQNR vs fake-quant", "top-1 agr.")
+    table = Table(title=f"INT8 vs fp32, xxs 224, batch 1, {args.threads} threads, median of {args.runs} interleaved runs")
+    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for c in cols:
+        table.add_column(c)
+    for r in rows:
+        goal = f" ({r['goal_speedup']:g}×)" if r["goal_speedup"] else ""
+        cells = [r["target"], f"{r['fp32_ms']:.2f}", f"{r['int8_ms']:.2f}", f"{r['speedup']:.2f}×{goal}",
+                 f"{r['fp32_mb']:.1f}", f"{r['int8_mb']:.1f}", f"{r['size_ratio']:.2f}", f"{r['sqnr_vs_fp32_db']:.1f} dB",
+                 "-" if r["sqnr_vs_fake_quant_db"] is None else f"{r['sqnr_vs_fake_quant_db']:.1f} dB",
+                 f"{r['top1_agreement']:.0%}"]
+        table.add_row(*cells)
+        md.append("| " + " | ".join(cells) + " |")
+    Console().print(table)
+    m = machine_info()
+    md.append(f"\n{m['cpu']}, {m['cores']} cores, {args.threads} threads; calibration: {calib_note}; "
+              "SQNR and top-1 agreement on the 6 built-in photos against the original fp32 PyTorch model.")
+    (OUT / "int8.md").write_text("\n".join(md) + "\n")
+
+
+if __name__ == "__main__":
+    main()
