@@ -34,6 +34,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
                    help="INT8 (executorch, coreml): keep a kind (attention, norm, dw, head) or module glob in float")
     p.add_argument("--min-sqnr", type=float, help="parity bound on SQNR dB vs PyTorch fp32 (INT8 default 25)")
     p.add_argument("--seed", type=int, default=0, help="calibration sampling seed")
+    p.add_argument("--auto-fallback", action="store_true",
+                   help="INT8 (executorch, coreml): keep the most sensitive blocks in float until --min-sqnr (default 30) is met")
     p.add_argument("--no-deploy-form", action="store_true", help="convert the official graph as-is (for comparison)")
     p.add_argument("--image-input", action="store_true", help="coreml: RGB ImageType input with preprocessing built in")
     p.add_argument("--dynamic-batch", action="store_true", help="onnx: dynamic batch dimension")
@@ -68,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int)
     p.add_argument("--json", help="write the parity result to this JSON file")
     _common(p)
+    p = sub.add_parser("quantize-report", help="per-block INT8 sensitivity (SQNR vs fp32) on calibration images")
+    p.add_argument("--model", default="efficientmod_xxs")
+    p.add_argument("--weights")
+    p.add_argument("--num-classes", type=int, default=1000)
+    p.add_argument("--img-size", type=int, default=224)
+    p.add_argument("--target", default="executorch", help="executorch or coreml (their INT8 recipes)")
+    p.add_argument("--calib", help="folder of calibration images (default: built-in photos, with a warning)")
+    p.add_argument("--calib-size", type=int, default=96)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default="effmod-out", help="where the JSON and Markdown report go")
+    _common(p)
     p = sub.add_parser("doctor", help="check installed versions and which targets work here")
     _common(p)
     p = sub.add_parser("models", help="list model names")
@@ -88,13 +101,14 @@ def _cmd_export(args, console) -> int:
         thresholds["sqnr_db"] = args.min_sqnr
     if args.quantize and args.precision and args.precision != args.quantize:
         raise EffmodError(f"--quantize {args.quantize} contradicts --precision {args.precision}", hint="give one of them")
-    if not args.quantize and (args.calib or args.keep_float) and args.precision not in ("int8", "int8-weights"):
-        raise EffmodError("--calib/--keep-float only apply to INT8 exports", hint="add --quantize int8")
+    if not args.quantize and (args.calib or args.keep_float or args.auto_fallback) \
+            and args.precision not in ("int8", "int8-weights"):
+        raise EffmodError("--calib/--keep-float/--auto-fallback only apply to INT8 exports", hint="add --quantize int8")
     targets = [t for arg in args.target for t in arg.split(",") if t]
     opts = ExportOptions(targets=targets, model=args.model, weights=args.weights, num_classes=args.num_classes,
                          img_size=args.img_size, precision=args.quantize or args.precision,
                          deploy_form=not args.no_deploy_form, calib=args.calib, calib_size=args.calib_size,
-                         keep_float=args.keep_float, seed=args.seed,
+                         keep_float=args.keep_float, seed=args.seed, auto_fallback=args.auto_fallback,
                          image_input=args.image_input, output=args.output, validate_data=args.validate_data,
                          force=args.force, dynamic_batch=args.dynamic_batch, thresholds=thresholds,
                          threads=args.threads)
@@ -156,6 +170,27 @@ def _cmd_validate(args, console) -> int:
     return 0
 
 
+def _cmd_quantize_report(args, console) -> int:
+    from .console import StageReporter
+    from .quantize.report import ReportOptions, run_report, write_report
+
+    opts = ReportOptions(model=args.model, weights=args.weights, num_classes=args.num_classes, img_size=args.img_size,
+                         target=args.target, calib=args.calib, calib_size=args.calib_size, seed=args.seed,
+                         output=args.output)
+    result = run_report(opts, StageReporter(console, debug=args.debug))
+    base = result["all_quantized"]
+    table = Table(title=f"INT8 sensitivity, {args.model} ({args.target}): all quantized {base['sqnr_db']:.1f} dB "
+                        f"vs fp32; most sensitive first")
+    for col in ("rank", "unit", "kind", "SQNR dB, only this unit INT8", "top-1 agr."):
+        table.add_column(col)
+    for i, r in enumerate(result["units"]):
+        table.add_row(str(i + 1), r["unit"], r["kind"], f"{r['sqnr_db']:.1f}", f"{r['top1_agreement']:.0%}")
+    console.print(table)
+    jpath, mpath = write_report(result, args.output)
+    console.print(f"report: {jpath} and {mpath}; keep units in float with --keep-float UNIT or let --auto-fallback choose")
+    return 0
+
+
 def _cmd_doctor(args, console) -> int:
     from .doctor import run_doctor
 
@@ -170,7 +205,8 @@ def _cmd_models(args, console) -> int:
     return 0
 
 
-COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doctor, "models": _cmd_models}
+COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doctor, "models": _cmd_models,
+            "quantize-report": _cmd_quantize_report}
 
 
 def main(argv: list[str] | None = None) -> int:

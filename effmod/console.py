@@ -68,6 +68,18 @@ class StageReporter:
             yield
         self.console.print(f"[green]✓[/] {name} [dim]({time.perf_counter() - t0:.1f}s)[/]")
 
+    @contextlib.contextmanager
+    def progress(self, name: str, total: int):
+        """A progress bar for a counted stage; yields ``update(done, total)``."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        t0 = time.perf_counter()
+        with Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=self.console, transient=True) as bar, captured_output(not self.debug):
+            task = bar.add_task(name, total=total)
+            yield lambda done, total_=None: bar.update(task, completed=done, total=total_ or total)
+        self.console.print(f"[green]✓[/] {name} [dim]({time.perf_counter() - t0:.1f}s)[/]")
+
     def warn(self, text: str) -> None:
         self.warnings.append(text)
         self.console.print(f"[yellow]warning:[/] {text}")

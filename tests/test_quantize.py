@@ -176,3 +176,42 @@ def test_unreadable_calibration_folder_fails_cleanly(tmp_path):
                 "--calib", str(tmp_path / "cal"), "--output", str(tmp_path / "o"))
     assert r.returncode == 1 and "could be read" in r.stdout and "Traceback" not in r.stdout + r.stderr
     assert not list((tmp_path / "o").glob("*.onnx"))
+
+
+# ----------------------------------------------------------------------------- sensitivity, fallback
+def test_quantize_report_ranks_every_block(tmp_path):
+    r = run_cli("quantize-report", "--img-size", "64", "--num-classes", "10", "--output", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads((tmp_path / "efficientmod_xxs_executorch_int8_sensitivity.json").read_text())
+    sqnrs = [u["sqnr_db"] for u in result["units"]]
+    assert len(sqnrs) == 20 and sqnrs == sorted(sqnrs)  # stem + 18 stage entries + head, most sensitive first
+    assert {u["unit"] for u in result["units"]} >= {"stem", "head", "stages.3.0"}
+    assert result["base_keep_float"] == ["dw", "norm"]
+    assert "rank" in (tmp_path / "efficientmod_xxs_executorch_int8_sensitivity.md").read_text()
+
+
+def test_auto_fallback_keeps_the_most_sensitive_first_until_the_target():
+    import torch
+
+    from effmod.quantize.sensitivity import auto_fallback
+
+    model = create_model("efficientmod_xxs", num_classes=10, img_size=64)
+    deploy = reparameterize(model)
+    cal = load_calibration(None, model.data_config)
+    example = torch.from_numpy(cal.images[:1])
+    ranking = ["head", "stages.3.3", "stages.3.2", "stem"]
+    first = auto_fallback(deploy, example, cal.images, cal.images, ("norm",), min_sqnr=1000.0, ranking=ranking)
+    assert first["kept_float"] == ranking and not first["reached"]  # impossible target: everything in the ranking
+    assert len(first["history"]) == len(ranking) + 1 and first["float_params"] > 0
+    sqnrs = [h["sqnr_db"] for h in first["history"]]
+    best = max(range(1, len(sqnrs)), key=lambda i: sqnrs[i])
+    assert sqnrs[best] > sqnrs[0] + 0.1  # keeping blocks float helps
+    target = sqnrs[best] - 0.05
+    second = auto_fallback(deploy, example, cal.images, cal.images, ("norm",), min_sqnr=target, ranking=ranking)
+    assert second["reached"] and second["sqnr_db"] >= target
+    assert 1 <= len(second["kept_float"]) <= best and second["kept_float"] == ranking[:len(second["kept_float"])]
+
+
+def test_auto_fallback_refused_for_op_type_recipes(tmp_path):
+    r = run_cli("export", "--target", "onnx", "--quantize", "int8", "--auto-fallback", "--output", str(tmp_path / "o"))
+    assert r.returncode == 1 and "--auto-fallback is not available for onnx" in r.stdout

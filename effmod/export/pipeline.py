@@ -40,6 +40,7 @@ class ExportOptions:
     calib_size: int = 256
     keep_float: list[str] = field(default_factory=list)
     seed: int = 0
+    auto_fallback: bool = False           # INT8 PT2E targets: keep sensitive blocks float until min SQNR
 
 
 def resolve_targets(names: list[str], precision: str | None) -> list[tuple[str, str]]:
@@ -96,10 +97,11 @@ def _check_quant_options(opts: ExportOptions, pairs: list[tuple[str, str]]) -> N
     """INT8 option mistakes are refused before any work (no model load, no calibration)."""
     if not any(p == "int8" for _, p in pairs):
         return
-    if opts.keep_float:
+    if opts.keep_float or opts.auto_fallback:
         no_keep = [t for t, p in pairs if p == "int8" and t in ("tflite", "onnx")]
+        flag = "--keep-float" if opts.keep_float else "--auto-fallback"
         if no_keep:
-            raise EffmodError(f"--keep-float is not available for {', '.join(no_keep)} INT8",
+            raise EffmodError(f"{flag} is not available for {', '.join(no_keep)} INT8",
                               hint="those targets use an op-type recipe (recorded in the manifest); "
                                    "--keep-float works for executorch and coreml")
     if opts.calib is not None:
@@ -110,6 +112,22 @@ def _check_quant_options(opts: ExportOptions, pairs: list[tuple[str, str]]) -> N
             raise EffmodError(f"--calib must be a folder of images, got a file: {calib}")
     if opts.calib_size < 1:
         raise EffmodError(f"--calib-size must be at least 1 (got {opts.calib_size})")
+
+
+def _auto_fallback(model, target: str, calib, example, opts: ExportOptions, reporter) -> dict:
+    from ..quantize.report import default_keep_float, split_calibration
+    from ..quantize.sensitivity import auto_fallback
+
+    min_sqnr = opts.thresholds.get("sqnr_db", 30.0)
+    fit, eval_x = split_calibration(calib.images)
+    base = tuple(dict.fromkeys(default_keep_float(target) + tuple(opts.keep_float)))
+    with reporter.progress(f"{target}: INT8 sensitivity + auto-fallback to {min_sqnr:g} dB", total=1) as update:
+        result = auto_fallback(model, example, fit, eval_x, base, min_sqnr, progress=update)
+    kept = ", ".join(result["kept_float"]) or "nothing"
+    reporter.warn(f"{target}: auto-fallback kept {kept} in float: SQNR {result['history'][0]['sqnr_db']:.1f} -> "
+                  f"{result['sqnr_db']:.1f} dB, {result['float_params_fraction']:.0%} of the weights stay float"
+                  + ("" if result["reached"] else f" (target {min_sqnr:g} dB NOT reached)"))
+    return result
 
 
 def load_model(opts: ExportOptions) -> torch.nn.Module:
@@ -162,11 +180,15 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
             # Each target declares the graph details measured fastest in its runtime.
             to_convert, deploy_report = reparameterize(model, report=True, options=mod.DEPLOY_OPTIONS)
             deploy_report = {**deploy_report, "options": vars(mod.DEPLOY_OPTIONS)}
+        fallback = None
+        if opts.auto_fallback and precision == "int8":
+            fallback = _auto_fallback(to_convert, target, calib, example, opts, reporter)
+        keep_float = tuple(opts.keep_float) + tuple(fallback["kept_float"] if fallback else ())
         job = ExportJob(model=to_convert, example=example, precision=precision, data_config=data_config,
                         model_name=opts.model, image_input=opts.image_input and target == "coreml",
                         dynamic_batch=opts.dynamic_batch, labels=data_config.get("labels"),
                         calib=calib.images if calib is not None and precision == "int8" else None,
-                        keep_float=tuple(opts.keep_float))
+                        keep_float=keep_float)
         tmp_root = Path(tempfile.mkdtemp(prefix=".effmod-tmp-", dir=out_dir))
         try:
             tmp_artifact = tmp_root / name
@@ -193,7 +215,8 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
                                       deploy_report, export_seconds)
             if result.quantization is not None:
                 manifest["quantization"] = {**result.quantization,
-                                            "calibration": calib.manifest() if job.calib is not None else None}
+                                            "calibration": calib.manifest() if job.calib is not None else None,
+                                            "auto_fallback": fallback}
             write_manifest(tmp_artifact, manifest)
             _place(tmp_artifact, out_dir / name)
         finally:
