@@ -34,6 +34,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
                    help="INT8 (executorch, coreml): keep a kind (attention, norm, dw, head) or module glob in float")
     p.add_argument("--min-sqnr", type=float, help="parity bound on SQNR dB vs PyTorch fp32 (INT8 default 25)")
     p.add_argument("--seed", type=int, default=0, help="calibration sampling seed")
+    p.add_argument("--io", choices=["float", "int8"], default="float",
+                   help="tflite INT8: integer graph input/output (scale and zero point in the manifest)")
     p.add_argument("--auto-fallback", action="store_true",
                    help="INT8 (executorch, coreml): keep the most sensitive blocks in float until --min-sqnr (default 30) is met")
     p.add_argument("--no-deploy-form", action="store_true", help="convert the official graph as-is (for comparison)")
@@ -108,7 +110,7 @@ def _cmd_export(args, console) -> int:
     opts = ExportOptions(targets=targets, model=args.model, weights=args.weights, num_classes=args.num_classes,
                          img_size=args.img_size, precision=args.quantize or args.precision,
                          deploy_form=not args.no_deploy_form, calib=args.calib, calib_size=args.calib_size,
-                         keep_float=args.keep_float, seed=args.seed, auto_fallback=args.auto_fallback,
+                         keep_float=args.keep_float, seed=args.seed, auto_fallback=args.auto_fallback, io=args.io,
                          image_input=args.image_input, output=args.output, validate_data=args.validate_data,
                          force=args.force, dynamic_batch=args.dynamic_batch, thresholds=thresholds,
                          threads=args.threads)

@@ -215,3 +215,19 @@ def test_auto_fallback_keeps_the_most_sensitive_first_until_the_target():
 def test_auto_fallback_refused_for_op_type_recipes(tmp_path):
     r = run_cli("export", "--target", "onnx", "--quantize", "int8", "--auto-fallback", "--output", str(tmp_path / "o"))
     assert r.returncode == 1 and "--auto-fallback is not available for onnx" in r.stdout
+
+
+def test_tflite_integer_io_is_recorded_and_runs(tmp_path):
+    from effmod import runtime
+
+    rc = main(["export", "--target", "tflite", "--quantize", "int8", "--io", "int8", "--img-size", "64",
+               "--num-classes", "10", "--min-sqnr", "0", "--output", str(tmp_path), "--json", str(tmp_path / "r.json")])
+    m = json.loads((tmp_path / "r.json").read_text())[0]
+    # random weights and 10 tiny logits: the SQNR bound is off here, the golden model is checked elsewhere
+    assert rc == 0 and m["quantization"]["io"] == "int8"
+    assert m["input"]["dtype"] == "int8" and m["output"]["dtype"] == "int8"
+    assert m["input"]["scale"] > 0 and -128 <= m["input"]["zero_point"] <= 127
+    run = runtime.load(m["path"])
+    x = load_calibration(None, CFG).images[:2]
+    y = run(x)
+    assert y.shape == (2, 10) and y.dtype == np.float32  # the runner (de)quantizes at the boundary

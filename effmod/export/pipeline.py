@@ -40,6 +40,7 @@ class ExportOptions:
     calib_size: int = 256
     keep_float: list[str] = field(default_factory=list)
     seed: int = 0
+    io: str = "float"                     # TFLite INT8 input/output: float or int8
     auto_fallback: bool = False           # INT8 PT2E targets: keep sensitive blocks float until min SQNR
 
 
@@ -95,6 +96,8 @@ def _place(tmp_artifact: Path, final: Path) -> None:
 
 def _check_quant_options(opts: ExportOptions, pairs: list[tuple[str, str]]) -> None:
     """INT8 option mistakes are refused before any work (no model load, no calibration)."""
+    if opts.io != "float" and not any(t == "tflite" and p == "int8" for t, p in pairs):
+        raise EffmodError("--io int8 applies to TFLite INT8 exports only", hint="use --target tflite --quantize int8")
     if not any(p == "int8" for _, p in pairs):
         return
     if opts.keep_float or opts.auto_fallback:
@@ -188,7 +191,7 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
                         model_name=opts.model, image_input=opts.image_input and target == "coreml",
                         dynamic_batch=opts.dynamic_batch, labels=data_config.get("labels"),
                         calib=calib.images if calib is not None and precision == "int8" else None,
-                        keep_float=keep_float)
+                        keep_float=keep_float, io=opts.io)
         tmp_root = Path(tempfile.mkdtemp(prefix=".effmod-tmp-", dir=out_dir))
         try:
             tmp_artifact = tmp_root / name

@@ -17,8 +17,9 @@ DEFAULT_OPS = ("CONV_2D",)
 WEIGHT_ONLY_OPS = ("FULLY_CONNECTED", "DEPTHWISE_CONV_2D")
 
 
-def quantize_tflite(float_path: Path, out_path: Path, calib: np.ndarray, ops=DEFAULT_OPS,
+def quantize_tflite(float_path: Path, out_path: Path, calib: np.ndarray, io: str = "float", ops=DEFAULT_OPS,
                     weight_only_ops=WEIGHT_ONLY_OPS) -> dict:
+    """``io="int8"`` also quantizes the graph input and output (scale/zero point in the manifest)."""
     from ai_edge_litert.interpreter import Interpreter
     from ai_edge_quantizer import qtyping, quantizer, recipe_manager
 
@@ -26,6 +27,8 @@ def quantize_tflite(float_path: Path, out_path: Path, calib: np.ndarray, ops=DEF
     key = next(iter(signatures))
     input_name = signatures[key]["inputs"][0]
     rm = recipe_manager.RecipeManager()
+    if io == "int8":
+        ops = tuple(ops) + ("INPUT", "OUTPUT")
     for op in ops:
         rm.add_static_config(regex=".*", operation_name=getattr(qtyping.TFLOperationName, op),
                              activation_num_bits=8, weight_num_bits=8)
@@ -37,4 +40,20 @@ def quantize_tflite(float_path: Path, out_path: Path, calib: np.ndarray, ops=DEF
     result = q.quantize(calibration, enable_progress_report=False)
     result.export_model(str(out_path), overwrite=True)
     return {"tool": "ai-edge-quantizer", "scheme": "static range, MIN_MAX, INT8 weights per channel, INT8 activations",
-            "quantized_ops": list(ops), "weight_only_ops": list(weight_only_ops), "io": "float32"}
+            "quantized_ops": [o for o in ops if o not in ("INPUT", "OUTPUT")], "weight_only_ops": list(weight_only_ops),
+            "io": io}
+
+
+def io_quantization(path: Path) -> tuple[dict, dict]:
+    """(input, output) dtype and scale/zero point as the interpreter reports them."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(path))
+    out = []
+    for d in (it.get_input_details()[0], it.get_output_details()[0]):
+        scale, zp = d["quantization"]
+        entry = {"dtype": np.dtype(d["dtype"]).name}
+        if entry["dtype"] == "int8":
+            entry.update(scale=float(scale), zero_point=int(zp))
+        out.append(entry)
+    return out[0], out[1]

@@ -19,6 +19,7 @@ class ExportJob:
     labels: list[str] | None = None
     calib: np.ndarray | None = None    # INT8: preprocessed calibration images [N, 3, H, W]
     keep_float: tuple[str, ...] = ()   # INT8: --keep-float patterns added to the target's defaults
+    io: str = "float"                  # TFLite INT8: "int8" makes the graph input/output integer
 
     def exported_program(self) -> torch.export.ExportedProgram:
         with torch.no_grad():

@@ -28,7 +28,7 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         with tempfile.TemporaryDirectory() as tmp:
             float_path = Path(tmp) / "float.tflite"
             litert_torch.convert(job.model, (job.example,)).export(str(float_path))
-            quant = quantize_tflite(float_path, out_path, job.calib)
+            quant = quantize_tflite(float_path, out_path, job.calib, io=job.io)
     else:
         litert_torch.convert(job.model, (job.example,)).export(str(out_path))
     deleg = delegation(out_path)
@@ -37,6 +37,12 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         notes.append(f"XNNPACK takes {deleg['delegated_nodes']}/{deleg['total_nodes']} nodes; "
                      f"not delegated: {deleg['not_delegated_ops']}")
     inp, out = float_io(job)
+    if quant is not None and job.io == "int8":
+        from ...quantize.tflite import io_quantization
+
+        q_in, q_out = io_quantization(out_path)
+        inp.update(q_in)
+        out.update(q_out)
     return TargetResult(
         converter={"name": "litert-torch", "version": installed("litert-torch")},
         runtime={"name": "ai_edge_litert", "version": installed("ai-edge-litert")},
