@@ -16,11 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_info  # noqa: E402
+from _common import emit_table, machine_info  # noqa: E402
 
 from effmod.export import reparameterize  # noqa: E402
 from effmod.export.targets import coreml as coreml_target  # noqa: E402
@@ -76,21 +74,17 @@ def main() -> None:
               "goal_s_per_image": GOAL_S, "rows": rows}
     OUT.mkdir(exist_ok=True)
     (OUT / "coreml_executor.json").write_text(json.dumps(result, indent=2) + "\n")
-    table = Table(title=f"effmod ML-program executor, 224×224, batch 1, {args.threads} threads (goal < {GOAL_S:g} s/image)")
-    md = ["| variant | precision | ops | load s | median ms | min ms | top op types (ms) |", "|---|---|---|---|---|---|---|"]
-    for c in ("variant", "precision", "ops", "load s", "median ms", "min ms", "top op types (ms)"):
-        table.add_column(c)
+    cells = []
     for r in rows:
         top = ", ".join(f"{k} {v:.1f}" for k, v in list(r["per_op_type_ms"].items())[:3])
-        cells = [r["variant"], r["precision"], str(r["ops"]), f"{r['load_s']:.2f}", f"{r['median_ms']:.1f}",
-                 f"{r['min_ms']:.1f}", top]
-        table.add_row(*cells)
-        md.append("| " + " | ".join(cells) + " |")
-    Console().print(table)
+        cells.append([r["variant"], r["precision"], str(r["ops"]), f"{r['load_s']:.2f}", f"{r['median_ms']:.1f}",
+                      f"{r['min_ms']:.1f}", top])
     m = machine_info()
-    md.append(f"\n{m['cpu']}, {m['cores']} cores, {args.threads} threads, {args.runs} runs after one warm-up; "
-              "load = parse spec + read weight blob + precompute constants.")
-    (OUT / "coreml_executor.md").write_text("\n".join(md) + "\n")
+    emit_table(f"effmod ML-program executor, 224×224, batch 1, {args.threads} threads (goal < {GOAL_S:g} s/image)",
+               ["variant", "precision", "ops", "load s", "median ms", "min ms", "top op types (ms)"], cells,
+               OUT / "coreml_executor.md",
+               f"{m['cpu']}, {m['cores']} cores, {args.threads} threads, {args.runs} runs after one warm-up; "
+               "load = parse spec + read weight blob + precompute constants.")
 
 
 if __name__ == "__main__":

@@ -15,11 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_info  # noqa: E402
+from _common import emit_table, machine_info  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
@@ -96,25 +94,20 @@ def main() -> None:
               "weights": args.weights, "calibration": calib_note, "date": time.strftime("%Y-%m-%d"), "rows": rows}
     OUT.mkdir(exist_ok=True)
     (OUT / "int8.json").write_text(json.dumps(result, indent=2) + "\n")
-    cols = ("target", "fp32 ms", "int8 ms", "speedup (goal)", "fp32 MB", "int8 MB", "size ×", "SQNR vs fp32",
-            "SQNR vs fake-quant", "top-1 agr.")
-    table = Table(title=f"INT8 vs fp32, xxs 224, batch 1, {args.threads} threads, median of {args.runs} interleaved runs")
-    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for c in cols:
-        table.add_column(c)
+    cells = []
     for r in rows:
         goal = f" ({r['goal_speedup']:g}×)" if r["goal_speedup"] else ""
-        cells = [r["target"], f"{r['fp32_ms']:.2f}", f"{r['int8_ms']:.2f}", f"{r['speedup']:.2f}×{goal}",
-                 f"{r['fp32_mb']:.1f}", f"{r['int8_mb']:.1f}", f"{r['size_ratio']:.2f}", f"{r['sqnr_vs_fp32_db']:.1f} dB",
-                 "-" if r["sqnr_vs_fake_quant_db"] is None else f"{r['sqnr_vs_fake_quant_db']:.1f} dB",
-                 f"{r['top1_agreement']:.0%}"]
-        table.add_row(*cells)
-        md.append("| " + " | ".join(cells) + " |")
-    Console().print(table)
+        cells.append([r["target"], f"{r['fp32_ms']:.2f}", f"{r['int8_ms']:.2f}", f"{r['speedup']:.2f}×{goal}",
+                      f"{r['fp32_mb']:.1f}", f"{r['int8_mb']:.1f}", f"{r['size_ratio']:.2f}",
+                      f"{r['sqnr_vs_fp32_db']:.1f} dB",
+                      "-" if r["sqnr_vs_fake_quant_db"] is None else f"{r['sqnr_vs_fake_quant_db']:.1f} dB",
+                      f"{r['top1_agreement']:.0%}"])
     m = machine_info()
-    md.append(f"\n{m['cpu']}, {m['cores']} cores, {args.threads} threads; calibration: {calib_note}; "
-              "SQNR and top-1 agreement on the 6 built-in photos against the original fp32 PyTorch model.")
-    (OUT / "int8.md").write_text("\n".join(md) + "\n")
+    emit_table(f"INT8 vs fp32, xxs 224, batch 1, {args.threads} threads, median of {args.runs} interleaved runs",
+               ["target", "fp32 ms", "int8 ms", "speedup (goal)", "fp32 MB", "int8 MB", "size ×", "SQNR vs fp32",
+                "SQNR vs fake-quant", "top-1 agr."], cells, OUT / "int8.md",
+               f"{m['cpu']}, {m['cores']} cores, {args.threads} threads; calibration: {calib_note}; "
+               "SQNR and top-1 agreement on the 6 built-in photos against the original fp32 PyTorch model.")
 
 
 if __name__ == "__main__":
