@@ -72,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int)
     p.add_argument("--json", help="write the parity result to this JSON file")
     _common(p)
+    p = sub.add_parser("bench", help="latency of artifacts in their runtimes (each in its own process), or on a phone via adb")
+    p.add_argument("artifacts", nargs="+", metavar="ARTIFACT")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--runs", type=int, default=100)
+    p.add_argument("--json", help="write the results to this JSON file")
+    p.add_argument("--adb", action="store_true", help="run on an Android phone with the runtime's benchmark binary")
+    p.add_argument("--serial", help="adb device serial")
+    p.add_argument("--runner", help="with --adb: benchmark_model (.tflite) or executor_runner (.pte) built for the phone")
+    p.add_argument("--adb-path", default="adb", help="adb executable (default: adb on PATH)")
+    _common(p)
     p = sub.add_parser("quantize-report", help="per-block INT8 sensitivity (SQNR vs fp32) on calibration images")
     p.add_argument("--model", default="efficientmod_xxs")
     p.add_argument("--weights")
@@ -193,6 +204,50 @@ def _cmd_quantize_report(args, console) -> int:
     return 0
 
 
+def _cmd_bench(args, console) -> int:
+    from .bench import bench
+    from .machine import machine_info
+
+    if args.adb:
+        from .bench_adb import bench_adb
+
+        if not args.runner:
+            raise EffmodError("--adb needs --runner PATH", hint="LiteRT benchmark_model for .tflite, ExecuTorch "
+                                                               "executor_runner for .pte (effmod never downloads one)")
+        rows = [bench_adb(a, args.runner, args.serial, args.threads, args.warmup, args.runs, args.adb_path)
+                for a in args.artifacts]
+    else:
+        for a in args.artifacts:
+            if not Path(a).exists():
+                raise EffmodError(f"artifact not found: {a}")
+        rows = []
+        with console.status("timing ..."):
+            for a in args.artifacts:
+                rows.append(bench(a, args.threads, args.warmup, args.runs))
+                console.print(f"[green]✓[/] {Path(a).name}")
+    m = machine_info()
+    where = f"adb device {rows[0]['device']['model']}" if args.adb else f"{m['cpu']}, {m['cores']} cores"
+    table = Table(title=f"effmod bench: {where}, {args.threads} threads, {args.runs} runs after {args.warmup} warm-up")
+    cols = ("artifact", "runtime", "load ms", "first ms", "median ms", "p90 ms", "min ms", "max ms", "peak RSS MB")
+    for c in cols:
+        table.add_column(c)
+    fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    for r in rows:
+        if r["status"] != "ok":
+            table.add_row(Path(r["artifact"]).name, r.get("runtime", "?"), f"[yellow]{r['status']}[/]: {r['reason']}",
+                          *["-"] * 6)
+            continue
+        table.add_row(Path(r["artifact"]).name, r["runtime"], fmt(r.get("load_ms")), fmt(r.get("first_ms")),
+                      fmt(r.get("median_ms") or r.get("mean_ms")), fmt(r.get("p90_ms")), fmt(r.get("min_ms")),
+                      fmt(r.get("max_ms")), fmt(r.get("peak_rss_mb")))
+    console.print(table)
+    if args.adb and any(r.get("median_ms") is None for r in rows):
+        console.print("median column shows the mean where the phone's runner prints no median")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": m, "results": rows}, indent=2) + "\n")
+    return 1 if any(r["status"] == "failed" for r in rows) else 0
+
+
 def _cmd_doctor(args, console) -> int:
     from .doctor import run_doctor
 
@@ -208,7 +263,7 @@ def _cmd_models(args, console) -> int:
 
 
 COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doctor, "models": _cmd_models,
-            "quantize-report": _cmd_quantize_report}
+            "quantize-report": _cmd_quantize_report, "bench": _cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:
