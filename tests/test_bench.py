@@ -94,7 +94,7 @@ def test_adb_path_with_a_stand_in_adb(artifacts, tmp_path):
     assert result["runs"] == 100 and result["peak_rss_mb"] == 25.6
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert all(c[:2] == ["-s", "S1"] for c in calls)
-    pushed = [c[3] for c in calls if c[2] == "push"]
+    pushed = [c[4] for c in calls if c[2] == "push"]
     assert pushed == [f"/data/local/tmp/effmod/{artifacts['.tflite'].name}", "/data/local/tmp/effmod/benchmark_model"]
     run = next(c[3] for c in calls if c[2] == "shell" and "benchmark_model --graph" in c[3])
     assert "--num_threads=2" in run and "--num_runs=100" in run and "--use_xnnpack=true" in run
