@@ -153,3 +153,16 @@ def test_bn_variant_is_trainable():
     assert model.patch_embed.proj.weight.grad is not None
     assert not torch.equal(before, model.patch_embed.norm.running_mean)
     assert not any(isinstance(m, torch.nn.LayerNorm) for m in model.modules())
+
+
+@pytest.mark.parametrize("name,gmacs", [("efficientmod_xxs", 0.58), ("efficientmod_xs", 0.77),
+                                        ("efficientmod_s", 1.40), ("efficientmod_s_conv", 1.47)])
+def test_macs_match_the_paper(name, gmacs):
+    """The counter the latency benchmark uses for GMAC/s reproduces the paper's GMACs at 224."""
+    from effmod.export import reparameterize
+    from effmod.export.graph_stats import count_macs
+
+    model = create_model(name)
+    x = torch.randn(1, 3, 224, 224)
+    assert count_macs(model, x) / 1e9 == pytest.approx(gmacs, abs=0.005)
+    assert count_macs(reparameterize(model), x) == count_macs(model, x)  # the deploy form does the same work

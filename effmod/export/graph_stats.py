@@ -35,3 +35,12 @@ def export_op_summary(model: torch.nn.Module, img_size: int = 224) -> dict[str, 
     with torch.no_grad():
         ep = torch.export.export(model.eval(), (x,))
     return summarize(op_counts(ep))
+
+
+def count_macs(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """Multiply-accumulates of one forward pass (convs, linears, matmuls), via torch's FLOP counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(x)
+    return counter.get_total_flops() // 2
