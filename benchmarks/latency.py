@@ -29,6 +29,7 @@ from effmod.models import create_model  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO.parent / "shared/reference/efficientmod_xxs_seed0_official_format.pth"
 TARGETS = ("onnx", "tflite", "executorch")
 FORMS = {"naive fp32": ["--precision", "fp32", "--no-deploy-form"], "deploy fp32": ["--precision", "fp32"],
          "deploy int8": ["--quantize", "int8"]}
@@ -38,7 +39,9 @@ import json, statistics, sys, time
 import numpy as np
 from effmod import runtime
 paths, threads, runs = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-runners = {k: runtime.load(p, threads=threads) for k, p in paths.items()}
+# several ORT sessions share this process: no busy-waiting threads, or they slow each other 2-3x
+runners = {k: runtime.load(p, threads=threads, **({"spinning": False} if p.endswith(".onnx") else {}))
+           for k, p in paths.items()}
 x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
 for r in runners.values():
     for _ in range(5):
@@ -64,12 +67,16 @@ def peak_gmacs(cores: int) -> dict:
             "assumption": "2 AVX-512 FMA units/core, 16 fp32 lanes, VNNI 4 int8 MACs per lane, base clock"}
 
 
-def export(variant: str, target: str, form: str, out: Path, calib: str | None) -> dict:
+def export(variant: str, target: str, form: str, out: Path, calib: str | None, weights: str | None) -> dict:
     tag = form.replace(" ", "_")
     cmd = [sys.executable, "-m", "effmod.cli", "export", "--target", target, "--model", variant, *FORMS[form],
            "--output", str(out / tag), "--json", str(out / f"{target}_{tag}.json"), "--force"]
     if calib and "int8" in form:
         cmd += ["--calib", calib]
+    if weights and variant == "efficientmod_xxs":
+        # Random-init naive xxs makes TFLite's XNNPACK delegate fail to prepare (6 FULLY_CONNECTED on the
+        # repeat's 8-D tensors); with the reference weights the naive graph loads, split over 7 partitions.
+        cmd += ["--weights", weights]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode not in (0, 2):
         raise SystemExit(f"export {variant} {target} {form} failed:\n{proc.stdout[-1500:]}{proc.stderr[-1500:]}")
@@ -80,6 +87,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", default="efficientmod_xxs")
     ap.add_argument("--calib", help="INT8 calibration folder (default: built-in photos)")
+    ap.add_argument("--weights", default=str(GOLDEN) if GOLDEN.is_file() else None, help="xxs checkpoint")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=40)
     args = ap.parse_args()
@@ -89,7 +97,7 @@ def main() -> None:
         macs = count_macs(create_model(variant), torch.randn(1, 3, 224, 224))
         with tempfile.TemporaryDirectory() as tmp:
             for target in TARGETS:
-                arts = {form: export(variant, target, form, Path(tmp), args.calib) for form in FORMS}
+                arts = {form: export(variant, target, form, Path(tmp), args.calib, args.weights) for form in FORMS}
                 paths = {form: m["path"] for form, m in arts.items()}
                 proc = subprocess.run([sys.executable, "-c", TIMER, json.dumps(paths), str(args.threads), str(args.runs)],
                                       capture_output=True, text=True, cwd=REPO)

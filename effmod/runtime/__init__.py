@@ -14,8 +14,9 @@ RUNNERS = {
 }
 
 
-def load(artifact_path: str | Path, threads: int | None = None, manifest: dict | None = None) -> Runner:
-    """Open an artifact in its real runtime. Layout and integer I/O come from its manifest."""
+def load(artifact_path: str | Path, threads: int | None = None, manifest: dict | None = None, **options) -> Runner:
+    """Open an artifact in its real runtime. Layout and integer I/O come from its manifest; ``options``
+    go to the runner (e.g. ``spinning=False`` for onnxruntime, ``engine=`` for Core ML)."""
     import importlib
 
     path = Path(artifact_path)
@@ -25,7 +26,7 @@ def load(artifact_path: str | Path, threads: int | None = None, manifest: dict |
         raise EffmodError(f"unknown artifact type '{path.suffix}'", hint="expected " + ", ".join(RUNNERS))
     module, cls = RUNNERS[path.suffix]
     runner_cls = getattr(importlib.import_module(f"{__name__}.{module}"), cls)
-    return runner_cls(path, manifest if manifest is not None else read_manifest(path), threads=threads)
+    return runner_cls(path, manifest if manifest is not None else read_manifest(path), threads=threads, **options)
 
 
 __all__ = ["load", "Runner", "read_manifest"]

@@ -9,7 +9,10 @@ from .base import Runner
 class OnnxRunner(Runner):
     runtime = "onnxruntime"
 
-    def __init__(self, path, manifest=None, threads: int | None = None):
+    def __init__(self, path, manifest=None, threads: int | None = None, spinning: bool = True):
+        """``spinning=False`` stops idle intra-op threads from busy-waiting. Needed when several sessions
+        share a process: measured on xxs, three interleaved spinning sessions ran at 22.5 ms against
+        11.2 ms without spinning (one session alone: 7.5 ms spinning, 10.5 ms not)."""
         super().__init__(path, manifest)
         import onnxruntime as ort
 
@@ -17,6 +20,8 @@ class OnnxRunner(Runner):
         if threads:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
+        if not spinning:
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
