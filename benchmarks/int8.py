@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,7 +15,7 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit_table, machine_info  # noqa: E402
+from _common import emit_table, export_artifact, machine_info, time_interleaved  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
@@ -25,38 +23,11 @@ GOLDEN = REPO.parent / "shared/reference/efficientmod_xxs_seed0_official_format.
 TARGETS = ("executorch", "tflite", "onnx")
 GOAL = {"executorch": 1.25, "tflite": 1.25}
 
-TIMER = r"""
-import json, statistics, sys, time
-import numpy as np
-from effmod import runtime
-paths, threads, runs = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-# several ORT sessions share this process: no busy-waiting threads, or they slow each other 2-3x
-runners = {k: runtime.load(p, threads=threads, **({"spinning": False} if p.endswith(".onnx") else {}))
-           for k, p in paths.items()}
-x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
-for r in runners.values():
-    for _ in range(5):
-        r(x)
-times = {k: [] for k in runners}
-for _ in range(runs):
-    for k, r in runners.items():
-        t = time.perf_counter(); r(x); times[k].append(time.perf_counter() - t)
-print(json.dumps({k: {"median_ms": statistics.median(v) * 1e3, "p90_ms": sorted(v)[int(0.9 * len(v))] * 1e3}
-                  for k, v in times.items()}))
-"""
-
-
 def export(target: str, precision: str, out: Path, weights: str | None, calib: str | None) -> dict:
-    cmd = [sys.executable, "-m", "effmod.cli", "export", "--target", target, "--precision", precision,
-           "--output", str(out), "--json", str(out / f"{target}_{precision}.json"), "--force"]
-    if weights:
-        cmd += ["--weights", weights]
-    if calib and precision == "int8":
-        cmd += ["--calib", calib]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode not in (0, 2):
-        raise SystemExit(f"export {target} {precision} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-    return json.loads((out / f"{target}_{precision}.json").read_text())[0]
+    args = ["--target", target, "--precision", precision, "--output", str(out)]
+    args += ["--weights", weights] if weights else []
+    args += ["--calib", calib] if calib and precision == "int8" else []
+    return export_artifact(args, out / f"{target}_{precision}.json")
 
 
 def main() -> None:
@@ -73,11 +44,7 @@ def main() -> None:
             fp32 = export(target, "fp32", out, args.weights, args.calib)
             int8 = export(target, "int8", out, args.weights, args.calib)
             paths = {"fp32": fp32["path"], "int8": int8["path"]}
-            proc = subprocess.run([sys.executable, "-c", TIMER, json.dumps(paths), str(args.threads), str(args.runs)],
-                                  capture_output=True, text=True, cwd=REPO)
-            if proc.returncode != 0:
-                raise SystemExit(f"timing {target} failed:\n{proc.stderr[-3000:]}")
-            t = json.loads(proc.stdout.strip().splitlines()[-1])
+            t = {k: {"median_ms": v} for k, v in time_interleaved(paths, args.threads, args.runs).items()}
             pm = int8["parity"]["metrics"]
             rows.append({
                 "target": target,

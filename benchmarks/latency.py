@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit_table, machine_info  # noqa: E402
+from _common import emit_table, export_artifact, machine_info, time_interleaved  # noqa: E402
 
 from effmod.export.graph_stats import count_macs  # noqa: E402
 from effmod.models import create_model  # noqa: E402
@@ -33,26 +32,6 @@ GOLDEN = REPO.parent / "shared/reference/efficientmod_xxs_seed0_official_format.
 TARGETS = ("onnx", "tflite", "executorch")
 FORMS = {"naive fp32": ["--precision", "fp32", "--no-deploy-form"], "deploy fp32": ["--precision", "fp32"],
          "deploy int8": ["--quantize", "int8"]}
-
-TIMER = r"""
-import json, statistics, sys, time
-import numpy as np
-from effmod import runtime
-paths, threads, runs = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-# several ORT sessions share this process: no busy-waiting threads, or they slow each other 2-3x
-runners = {k: runtime.load(p, threads=threads, **({"spinning": False} if p.endswith(".onnx") else {}))
-           for k, p in paths.items()}
-x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
-for r in runners.values():
-    for _ in range(5):
-        r._run_one(x)
-times = {k: [] for k in runners}
-for _ in range(runs):
-    for k, r in runners.items():
-        t = time.perf_counter(); r._run_one(x); times[k].append(time.perf_counter() - t)
-print(json.dumps({k: statistics.median(v) * 1e3 for k, v in times.items()}))
-"""
-
 
 def peak_gmacs(cores: int) -> dict:
     """Rough peak of this CPU: cores × 2 AVX-512 FMA units × 16 fp32 lanes × clock (fp32); VNNI does
@@ -69,18 +48,13 @@ def peak_gmacs(cores: int) -> dict:
 
 def export(variant: str, target: str, form: str, out: Path, calib: str | None, weights: str | None) -> dict:
     tag = form.replace(" ", "_")
-    cmd = [sys.executable, "-m", "effmod.cli", "export", "--target", target, "--model", variant, *FORMS[form],
-           "--output", str(out / tag), "--json", str(out / f"{target}_{tag}.json"), "--force"]
-    if calib and "int8" in form:
-        cmd += ["--calib", calib]
+    args = ["--target", target, "--model", variant, *FORMS[form], "--output", str(out / tag)]
+    args += ["--calib", calib] if calib and "int8" in form else []
     if weights and variant == "efficientmod_xxs":
         # Random-init naive xxs makes TFLite's XNNPACK delegate fail to prepare (6 FULLY_CONNECTED on the
         # repeat's 8-D tensors); with the reference weights the naive graph loads, split over 7 partitions.
-        cmd += ["--weights", weights]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode not in (0, 2):
-        raise SystemExit(f"export {variant} {target} {form} failed:\n{proc.stdout[-1500:]}{proc.stderr[-1500:]}")
-    return json.loads((out / f"{target}_{tag}.json").read_text())[0]
+        args += ["--weights", weights]
+    return export_artifact(args, out / f"{target}_{tag}.json")
 
 
 def main() -> None:
@@ -99,11 +73,7 @@ def main() -> None:
             for target in TARGETS:
                 arts = {form: export(variant, target, form, Path(tmp), args.calib, args.weights) for form in FORMS}
                 paths = {form: m["path"] for form, m in arts.items()}
-                proc = subprocess.run([sys.executable, "-c", TIMER, json.dumps(paths), str(args.threads), str(args.runs)],
-                                      capture_output=True, text=True, cwd=REPO)
-                if proc.returncode != 0:
-                    raise SystemExit(f"timing {target} failed:\n{proc.stderr[-3000:]}")
-                ms = json.loads(proc.stdout.strip().splitlines()[-1])
+                ms = time_interleaved(paths, args.threads, args.runs)
                 d = arts["deploy fp32"].get("delegation") or {}
                 n = arts["naive fp32"].get("delegation") or {}
                 rows.append({

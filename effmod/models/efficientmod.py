@@ -15,7 +15,6 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ._registry import register_model
 from .config import imagenet_data_config
