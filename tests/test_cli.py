@@ -79,3 +79,12 @@ def test_models_and_doctor():
 @pytest.mark.parametrize("argv", [["--help"], ["export", "--help"]])
 def test_help(argv):
     assert run_cli(*argv).returncode == 0
+
+
+def test_naive_tflite_that_xnnpack_refuses_is_explained(tmp_path):
+    """Random-init official graph: XNNPACK refuses the repeat's 8-D FULLY_CONNECTED nodes outright."""
+    r = run_cli("export", "--target", "tflite", "--no-deploy-form", "--output", str(tmp_path / "o"))
+    lines = r.stdout.strip().splitlines()
+    assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr
+    assert "XNNPACK delegate refuses this graph (FULLY_CONNECTED)" in lines[-1] and "deploy form" in lines[-1]
+    assert not list((tmp_path / "o").glob("*.tflite"))

@@ -1,8 +1,10 @@
 """TFLite via litert-torch; delegation measured with the default XNNPACK delegate."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from ...errors import EffmodError
 from ...runtime.tflite import delegation
 from ...versions import installed
 from ..reparameterize import DeployOptions
@@ -31,7 +33,17 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
             quant = quantize_tflite(float_path, out_path, job.calib, io=job.io)
     else:
         litert_torch.convert(job.model, (job.example,)).export(str(out_path))
-    deleg = delegation(out_path)
+    try:
+        deleg = delegation(out_path)
+    except RuntimeError as e:
+        if "failed to prepare" not in str(e):
+            raise
+        # Seen with the official graph and random weights: the repeat leaves FULLY_CONNECTED nodes on
+        # 8-D tensors, which the default XNNPACK delegate refuses, so the interpreter cannot load at all.
+        nodes = sorted(set(re.findall(r"failed to delegate (\w+) node", str(e))))
+        raise EffmodError(f"tflite: the default XNNPACK delegate refuses this graph ({', '.join(nodes) or 'prepare failed'}); "
+                          "the .tflite would not load with the standard interpreter",
+                          hint="export the deploy form (drop --no-deploy-form), which XNNPACK takes whole") from e
     notes = []
     if deleg["delegated_fraction"] < 1.0:
         notes.append(f"XNNPACK takes {deleg['delegated_nodes']}/{deleg['total_nodes']} nodes; "
