@@ -19,6 +19,12 @@ needs_shared = pytest.mark.skipif(
 )
 
 
+def require_golden_checkpoint() -> None:
+    """For module fixtures that export with the reference checkpoint (marks do not reach fixtures)."""
+    if not GOLDEN_CKPT.is_file():
+        pytest.skip(f"golden checkpoint not found at {GOLDEN_CKPT} (only CI and developer checkouts have ../shared)")
+
+
 @pytest.fixture(scope="session")
 def golden():
     if not GOLDEN_IO.is_file():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-ct = pytest.importorskip("coremltools")
+ct = pytest.importorskip("coremltools", reason="coremltools not installed: pip install -e '.[coreml]'")
 
 from effmod import runtime  # noqa: E402
 from effmod.cli import main  # noqa: E402
@@ -21,7 +21,7 @@ from effmod.models import create_model, list_models  # noqa: E402
 from effmod.runtime.mlprogram import load_program  # noqa: E402
 from effmod.runtime.mlprogram.blob import BlobFile  # noqa: E402
 
-from .conftest import GOLDEN_CKPT, needs_shared, perturb  # noqa: E402
+from .conftest import GOLDEN_CKPT, needs_shared, require_golden_checkpoint, perturb  # noqa: E402
 
 
 def export_coreml(model, x, precision, path, deploy=True):
@@ -112,8 +112,7 @@ def test_w8a8_matches_the_fake_quantized_model(tmp_path, golden_input):
 # ----------------------------------------------------------------------------- broken artifacts
 @pytest.fixture(scope="module")
 def good_fp32(tmp_path_factory):
-    if not GOLDEN_CKPT.is_file():
-        pytest.skip("golden checkpoint not found (only CI and developer checkouts have ../shared)")
+    require_golden_checkpoint()
     out = tmp_path_factory.mktemp("coreml")
     assert main(["export", "--target", "coreml", "--precision", "fp32", "--weights", str(GOLDEN_CKPT),
                  "--output", str(out)]) == 0

@@ -1,7 +1,5 @@
 """Real conversions, checked in the real runtimes (onnxruntime, ai_edge_litert, ExecuTorch, coremltools)."""
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from effmod.export import DeployOptions, reparameterize
 from effmod.export.deploy_modules import BandedDepthwiseConv
 from effmod.models import create_model
 
-from .conftest import GOLDEN_CKPT, needs_shared, perturb
+from .conftest import GOLDEN_CKPT, needs_shared, require_golden_checkpoint, perturb
 
 REQUIRED = {"model", "target", "precision", "artifact_sha256", "weights_sha256", "input", "output",
             "preprocessing", "labels", "versions", "parity", "delegation", "export_seconds"}
@@ -22,8 +20,7 @@ REQUIRED = {"model", "target", "precision", "artifact_sha256", "weights_sha256",
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """One `effmod-export --target all` run with the golden checkpoint (all four converters)."""
-    if not GOLDEN_CKPT.is_file():
-        pytest.skip("golden checkpoint not found (only CI and developer checkouts have ../shared)")
+    require_golden_checkpoint()
     out = tmp_path_factory.mktemp("export")
     rc = main(["export", "--target", "all", "--weights", str(GOLDEN_CKPT), "--output", str(out),
                "--json", str(out / "run.json")])

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-ct = pytest.importorskip("coremltools")
+ct = pytest.importorskip("coremltools", reason="coremltools not installed: pip install -e '.[coreml]'")
 from coremltools.converters.mil import Builder as mb  # noqa: E402
 from coremltools.converters.mil.mil import types  # noqa: E402
 

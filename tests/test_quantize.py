@@ -15,7 +15,7 @@ from effmod.export import reparameterize
 from effmod.models import create_model
 from effmod.quantize import load_calibration, resolve_keep_float
 
-from .conftest import GOLDEN_CKPT, needs_shared
+from .conftest import GOLDEN_CKPT, needs_shared, require_golden_checkpoint
 
 CFG = create_model("efficientmod_xxs", num_classes=10, img_size=64).data_config
 
@@ -98,8 +98,7 @@ def test_keep_float_kinds_and_globs():
 # ----------------------------------------------------------------------------- real INT8 exports
 @pytest.fixture(scope="module")
 def int8_exports(tmp_path_factory):
-    if not GOLDEN_CKPT.is_file():
-        pytest.skip("golden checkpoint not found (only CI and developer checkouts have ../shared)")
+    require_golden_checkpoint()
     out = tmp_path_factory.mktemp("int8")
     rc = main(["export", "--target", "all", "--quantize", "int8", "--weights", str(GOLDEN_CKPT), "--output", str(out),
                "--json", str(out / "int8.json")])

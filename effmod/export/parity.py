@@ -53,6 +53,6 @@ def check_parity(artifact: Path, io: dict, reference: np.ndarray, x: np.ndarray,
     if created:
         # Name where inf/nan first appears (fp16 overflow in a norm, softmax, ...), not just that it did.
         result["non_finite_origin"] = sorted({f"{e.kind} first produced by {e.op}" for e in created})
-        result["failures"] = failures + [f"non-finite values first produced by {created[0].op}"]
+        result["failures"].append(f"non-finite values first produced by {created[0].op}")
         result["status"] = "failed"
     return result

@@ -107,23 +107,19 @@ def _check_quant_options(opts: ExportOptions, pairs: list[tuple[str, str]]) -> N
             raise EffmodError(f"{flag} is not available for {', '.join(no_keep)} INT8",
                               hint="those targets use an op-type recipe (recorded in the manifest); "
                                    "--keep-float works for executorch and coreml")
-    if opts.calib is not None:
-        calib = Path(opts.calib)
-        if not calib.exists():
-            raise EffmodError(f"calibration folder not found: {calib}", hint="pass --calib DIR with your images")
-        if not calib.is_dir():
-            raise EffmodError(f"--calib must be a folder of images, got a file: {calib}")
-    if opts.calib_size < 1:
-        raise EffmodError(f"--calib-size must be at least 1 (got {opts.calib_size})")
+    from ..quantize.calibration import check_calibration_args
+
+    check_calibration_args(opts.calib, opts.calib_size)
 
 
 def _auto_fallback(model, target: str, calib, example, opts: ExportOptions, reporter) -> dict:
     from ..quantize.report import default_keep_float, split_calibration
+    from ..quantize.keep_float import merge_patterns
     from ..quantize.sensitivity import auto_fallback
 
     min_sqnr = opts.thresholds.get("sqnr_db", 30.0)
     fit, eval_x = split_calibration(calib.images)
-    base = tuple(dict.fromkeys(default_keep_float(target) + tuple(opts.keep_float)))
+    base = merge_patterns(default_keep_float(target), opts.keep_float)
     with reporter.progress(f"{target}: INT8 sensitivity + auto-fallback to {min_sqnr:g} dB", total=1) as update:
         result = auto_fallback(model, example, fit, eval_x, base, min_sqnr, progress=update)
     kept = ", ".join(result["kept_float"]) or "nothing"

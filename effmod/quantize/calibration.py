@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import EffmodError
 from PIL import UnidentifiedImageError
 
+from ..errors import EffmodError
 from ..eval.images import list_images, load_batch, load_rgb, preprocess, sample_photo_paths
 
 MIN_RECOMMENDED = 100
@@ -56,9 +56,21 @@ def _balanced_sample(paths: list[Path], root: Path, size: int, seed: int) -> tup
     return picked, classes
 
 
-def load_calibration(folder: str | Path | None, data_config: dict, size: int = 256, seed: int = 0) -> CalibrationSet:
+def check_calibration_args(folder: str | Path | None, size: int) -> None:
+    """The checks that need no images: run before any work, and again by ``load_calibration``."""
     if size < 1:
         raise EffmodError(f"--calib-size must be at least 1 (got {size})")
+    if folder is None:
+        return
+    root = Path(folder)
+    if not root.exists():
+        raise EffmodError(f"calibration folder not found: {root}", hint="pass --calib DIR with your images")
+    if not root.is_dir():
+        raise EffmodError(f"--calib must be a folder of images, got a file: {root}")
+
+
+def load_calibration(folder: str | Path | None, data_config: dict, size: int = 256, seed: int = 0) -> CalibrationSet:
+    check_calibration_args(folder, size)
     if folder is None:
         x, used, _ = load_batch(sample_photo_paths(), data_config)
         names = [p.name for p in used]
@@ -66,10 +78,6 @@ def load_calibration(folder: str | Path | None, data_config: dict, size: int = 2
             f"no --calib folder: calibrating on the {len(used)} built-in sample photos. This is NOT a real "
             "calibration set; INT8 accuracy will be worse than with a few hundred images of your own data"])
     root = Path(folder)
-    if not root.exists():
-        raise EffmodError(f"calibration folder not found: {root}", hint="pass --calib DIR with your images")
-    if not root.is_dir():
-        raise EffmodError(f"--calib must be a folder of images, got a file: {root}")
     paths = list_images(root)  # raises one line when there are none
     order, classes = _balanced_sample(paths, root, len(paths), seed)
     arrays, used, bad = [], [], 0

@@ -32,6 +32,11 @@ def _is_kind(kind: str, module: nn.Module) -> bool:
     return False
 
 
+def merge_patterns(defaults, extra) -> tuple[str, ...]:
+    """A target's default float islands followed by the user's, without repeats."""
+    return tuple(dict.fromkeys(tuple(defaults) + tuple(extra)))
+
+
 def resolve_keep_float(model: nn.Module, patterns: list[str] | tuple[str, ...]) -> list[str]:
     """Module names (of ``model``) to keep in float; outermost matches only."""
     names: list[str] = []

@@ -34,6 +34,17 @@ def fake_quantize(model: nn.Module, example: torch.Tensor, calib: np.ndarray, qu
     return convert_pt2e(prepared)
 
 
+def pt2e_int8(model: nn.Module, example: torch.Tensor, calib: np.ndarray, default_keep, extra_keep) -> tuple[nn.Module, dict]:
+    """The fake-quantized model with the target's default float islands plus the user's, and the
+    manifest facts about what stayed float."""
+    from .keep_float import merge_patterns, resolve_keep_float
+
+    patterns = merge_patterns(default_keep, extra_keep)
+    kept = resolve_keep_float(model, patterns)
+    fake = fake_quantize(model, example, calib, xnnpack_quantizer(model, kept))
+    return fake, {"keep_float": list(patterns), "kept_float_modules": len(kept)}
+
+
 def run_module(module: nn.Module, x: np.ndarray) -> np.ndarray:
     """Batch-1 loop (the quantized graph is exported for batch 1)."""
     with torch.no_grad():

@@ -57,18 +57,13 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     model, example = job.model, job.example
     quant, fake = None, None
     if job.precision == "int8":
-        from ...quantize import resolve_keep_float
-        from ...quantize.pt2e import fake_quantize, xnnpack_quantizer
-
         from ...quantize.coreml import DEFAULT_KEEP_FLOAT
+        from ...quantize.pt2e import pt2e_int8
 
-        patterns = tuple(dict.fromkeys(DEFAULT_KEEP_FLOAT + tuple(job.keep_float)))
-        kept = resolve_keep_float(job.model, patterns)
-        fake = fake_quantize(job.model, example, job.calib, xnnpack_quantizer(job.model, kept))
+        fake, kept = pt2e_int8(job.model, example, job.calib, DEFAULT_KEEP_FLOAT, job.keep_float)
         model = fake
         quant = {"tool": "PT2E (torchao) + XNNPACKQuantizer annotations -> MIL quantize/dequantize",
-                 "scheme": "W8A8: INT8 per-channel weights, INT8 per-tensor activations, fp16 compute",
-                 "keep_float": list(patterns), "kept_float_modules": len(kept)}
+                 "scheme": "W8A8: INT8 per-channel weights, INT8 per-tensor activations, fp16 compute", **kept}
     if job.image_input:
         model = _Normalize(model, job.data_config["mean"], job.data_config["std"]).eval()
     with torch.no_grad():

@@ -43,17 +43,13 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
 
     program, quant, fake = job.exported_program(), None, None
     if job.precision == "int8":
-        from ...quantize import resolve_keep_float
         from ...quantize.executorch import DEFAULT_KEEP_FLOAT
-        from ...quantize.pt2e import fake_quantize, xnnpack_quantizer
+        from ...quantize.pt2e import pt2e_int8
 
-        patterns = tuple(dict.fromkeys(DEFAULT_KEEP_FLOAT + tuple(job.keep_float)))
-        kept = resolve_keep_float(job.model, patterns)
-        fake = fake_quantize(job.model, job.example, job.calib, xnnpack_quantizer(job.model, kept))
+        fake, kept = pt2e_int8(job.model, job.example, job.calib, DEFAULT_KEEP_FLOAT, job.keep_float)
         program = torch.export.export(fake, (job.example,))
         quant = {"tool": "PT2E (torchao) + XNNPACKQuantizer", "scheme": "INT8 symmetric, per-channel weights, "
-                 "per-tensor activations (histogram observer)", "keep_float": list(patterns),
-                 "kept_float_modules": len(kept)}
+                 "per-tensor activations (histogram observer)", **kept}
     edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
     deleg = lowered_delegation(edge)
     out_path.write_bytes(edge.to_executorch().buffer)
