@@ -94,6 +94,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default="effmod-out", help="where the JSON and Markdown report go")
     _common(p)
+    p = sub.add_parser("train", help="train or fine-tune a model on ImageFolder data (resumable)")
+    p.add_argument("--model", default="efficientmod_xxs")
+    p.add_argument("--data", required=True, help="training folder: DATA/<class>/<image>")
+    p.add_argument("--val", help="validation folder with the same class sub-folders")
+    p.add_argument("--weights", help="start from this checkpoint (e.g. official ImageNet weights; a new head is made)")
+    p.add_argument("--img-size", type=int, default=64, help="training resolution, a multiple of 32 (default 64)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=2e-3, help="AdamW peak learning rate (default 2e-3)")
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--warmup-epochs", type=float, default=2.0)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, help="CPU threads (default: all)")
+    p.add_argument("--limit-train", type=int, help="use a class-balanced subset (smoke runs)")
+    p.add_argument("--limit-val", type=int)
+    p.add_argument("--output", default="runs/train", help="run folder: last.pth, model.pth, log.json, log.md")
+    p.add_argument("--resume", action="store_true", help="continue the run in --output from its last epoch")
+    _common(p)
     p = sub.add_parser("doctor", help="check installed versions and which targets work here")
     _common(p)
     p = sub.add_parser("models", help="list model names")
@@ -254,6 +274,25 @@ def _cmd_doctor(args, console) -> int:
     return run_doctor(console)
 
 
+def _cmd_train(args, console) -> int:
+    from .console import progress_bar
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(model=args.model, train_dir=args.data, val_dir=args.val, output=args.output,
+                      img_size=args.img_size, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
+                      label_smoothing=args.label_smoothing, weights=args.weights, seed=args.seed,
+                      device=args.device, threads=args.threads, limit_train=args.limit_train,
+                      limit_val=args.limit_val)
+    final = train(cfg, resume=args.resume, console=console,
+                  progress_factory=lambda name, total: progress_bar(console, name, total))
+    if final:
+        val = f", val top-1 {final['val_top1']:.2f}%" if "val_top1" in final else ""
+        console.print(f"done: epoch {final['epoch']}{val}; weights: {Path(args.output) / 'model.pth'} "
+                      f"(use --weights {Path(args.output) / 'model.pth'})")
+    return 0
+
+
 def _cmd_models(args, console) -> int:
     from .models import list_models
 
@@ -263,7 +302,7 @@ def _cmd_models(args, console) -> int:
 
 
 COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doctor, "models": _cmd_models,
-            "quantize-report": _cmd_quantize_report, "bench": _cmd_bench}
+            "quantize-report": _cmd_quantize_report, "bench": _cmd_bench, "train": _cmd_train}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,3 +88,14 @@ class StageReporter:
         parity = manifest["parity"]
         colour = {"passed": "green", "failed": "red"}.get(parity["status"], "yellow")
         self.console.print(f"  → {manifest['path']}  parity [{colour}]{parity['status']}[/]")
+
+
+@contextlib.contextmanager
+def progress_bar(console: Console, name: str, total: int | None):
+    """A plain rich bar (no output capture) yielding ``update(done, total=None)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(name, total=total)
+        yield lambda done, total_=None: bar.update(task, completed=done, total=total_ or total)

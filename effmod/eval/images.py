@@ -43,6 +43,13 @@ def load_rgb(path: str | Path) -> Image.Image:
 def preprocess(img: Image.Image, data_config: dict) -> np.ndarray:
     """Resize the shorter side to size / crop_pct, center-crop to size, scale to [0, 1],
     normalise with mean/std. Returns float32 [3, H, W]."""
+    x = np.asarray(resize_crop(img, data_config), dtype=np.float32) / 255.0
+    x = (x - np.asarray(data_config["mean"], np.float32)) / np.asarray(data_config["std"], np.float32)
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+def resize_crop(img: Image.Image, data_config: dict) -> Image.Image:
+    """The geometric half of ``preprocess``: shorter side to size / crop_pct, then center crop."""
     _, h, w = data_config["input_size"]
     crop_pct = data_config.get("crop_pct", 1.0) or 1.0
     scale_size = int(round(max(h, w) / crop_pct))
@@ -53,10 +60,7 @@ def preprocess(img: Image.Image, data_config: dict) -> np.ndarray:
         nw, nh = int(round(iw * scale_size / ih)), scale_size
     img = img.resize((nw, nh), _RESAMPLE[data_config.get("interpolation", "bicubic")])
     left, top = (nw - w) // 2, (nh - h) // 2
-    img = img.crop((left, top, left + w, top + h))
-    x = np.asarray(img, dtype=np.float32) / 255.0
-    x = (x - np.asarray(data_config["mean"], np.float32)) / np.asarray(data_config["std"], np.float32)
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
+    return img.crop((left, top, left + w, top + h))
 
 
 def list_images(folder: str | Path) -> list[Path]:
