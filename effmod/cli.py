@@ -21,9 +21,11 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", required=True, action="append",
                    help="coreml, tflite, executorch, onnx or all (repeatable)")
     p.add_argument("--model", default="efficientmod_xxs", help="model name (effmod models lists them)")
-    p.add_argument("--weights", help="checkpoint: .pth/.pth.tar/.pt (official or effmod) or .safetensors")
-    p.add_argument("--num-classes", type=int, default=1000)
-    p.add_argument("--img-size", type=int, default=224, help="input size, a multiple of 32")
+    p.add_argument("--weights", default="auto",
+                   help="checkpoint (.pth/.pt/.safetensors, official or effmod), a built-in tag (cifar10), "
+                        "'none' for random init, or auto (default: the model's built-in weights, if any)")
+    p.add_argument("--num-classes", type=int, help="default: from the weights, else 1000")
+    p.add_argument("--img-size", type=int, help="input size, a multiple of 32 (default: from the weights, else 224)")
     p.add_argument("--precision", choices=["fp32", "fp16", "int8", "int8-weights"],
                    help="default: fp16 for coreml, fp32 elsewhere")
     p.add_argument("--quantize", choices=["int8", "int8-weights"],
@@ -85,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("quantize-report", help="per-block INT8 sensitivity (SQNR vs fp32) on calibration images")
     p.add_argument("--model", default="efficientmod_xxs")
-    p.add_argument("--weights")
-    p.add_argument("--num-classes", type=int, default=1000)
-    p.add_argument("--img-size", type=int, default=224)
+    p.add_argument("--weights", default="auto", help="as for export (default: built-in weights, if any)")
+    p.add_argument("--num-classes", type=int)
+    p.add_argument("--img-size", type=int)
     p.add_argument("--target", default="executorch", help="executorch or coreml (their INT8 recipes)")
     p.add_argument("--calib", help="folder of calibration images (default: built-in photos, with a warning)")
     p.add_argument("--calib-size", type=int, default=96)
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="efficientmod_xxs")
     p.add_argument("--data", required=True, help="training folder: DATA/<class>/<image>")
     p.add_argument("--val", help="validation folder with the same class sub-folders")
-    p.add_argument("--weights", help="start from this checkpoint (e.g. official ImageNet weights; a new head is made)")
+    p.add_argument("--weights", help="start from this checkpoint or built-in tag (e.g. official ImageNet weights; a new head is made)")
     p.add_argument("--img-size", type=int, default=64, help="training resolution, a multiple of 32 (default 64)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=128)
@@ -113,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit-val", type=int)
     p.add_argument("--output", default="runs/train", help="run folder: last.pth, model.pth, log.json, log.md")
     p.add_argument("--resume", action="store_true", help="continue the run in --output from its last epoch")
+    p.add_argument("--run-epochs", type=int, help="train at most N epochs in this invocation (continue later with --resume)")
     _common(p)
     p = sub.add_parser("doctor", help="check installed versions and which targets work here")
     _common(p)
@@ -282,7 +285,7 @@ def _cmd_train(args, console) -> int:
                       img_size=args.img_size, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
                       label_smoothing=args.label_smoothing, weights=args.weights, seed=args.seed,
-                      device=args.device, threads=args.threads, limit_train=args.limit_train,
+                      device=args.device, threads=args.threads, run_epochs=args.run_epochs, limit_train=args.limit_train,
                       limit_val=args.limit_val)
     final = train(cfg, resume=args.resume, console=console,
                   progress_factory=lambda name, total: progress_bar(console, name, total))

@@ -80,6 +80,9 @@ class StageReporter:
             yield lambda done, total_=None: bar.update(task, completed=done, total=total_ or total)
         self.console.print(f"[green]✓[/] {name} [dim]({time.perf_counter() - t0:.1f}s)[/]")
 
+    def note(self, text: str) -> None:
+        self.console.print(f"[cyan]note:[/] {text}")
+
     def warn(self, text: str) -> None:
         self.warnings.append(text)
         self.console.print(f"[yellow]warning:[/] {text}")

@@ -5,7 +5,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -24,9 +24,9 @@ from .targets.base import ExportJob
 class ExportOptions:
     targets: list[str]
     model: str = "efficientmod_xxs"
-    weights: str | None = None
-    num_classes: int = 1000
-    img_size: int = 224
+    weights: str | None = None           # path, built-in tag ("cifar10"), "auto" or None (random init)
+    num_classes: int | None = None        # None: from the weights (effmod-trained files), else 1000
+    img_size: int | None = None           # None: from the weights' data config, else 224
     precision: str | None = None          # None: each target's default (Core ML fp16, others fp32)
     deploy_form: bool = True
     image_input: bool = False
@@ -143,17 +143,21 @@ def run_export(opts: ExportOptions, reporter) -> list[dict]:
     manifest says ``parity.status == "failed"`` (the CLI then exits 2)."""
     pairs = resolve_targets(opts.targets, opts.precision)
     _check_quant_options(opts, pairs)
+    with reporter.stage("load model"):
+        model = load_model(opts)
+    # The weights decide the defaults (a CIFAR-10 model is 10 classes at 64 px).
+    opts = replace(opts, num_classes=model.num_classes, img_size=model.data_config["input_size"][-1])
     out_dir = Path(opts.output)
     names = [artifact_name(opts, t, p) for t, p in pairs]
     _check_output(out_dir, names, opts.force)
-
-    with reporter.stage("load model"):
-        model = load_model(opts)
     for note in model.load_notes:
         reporter.warn(note)
     if model.weights_info is None:
-        reporter.warn(f"no --weights given: {opts.model} has random, untrained weights "
-                      "(the artifact is structurally real but classifies nothing)")
+        reporter.warn(f"no weights: {opts.model} has random, untrained weights "
+                      "(the artifact is structurally real but classifies nothing); pass --weights")
+    elif model.weights_info["source"] != model.weights_info["file"]:
+        reporter.note(f"built-in weights '{model.weights_info['source']}': {opts.num_classes} classes at "
+                      f"{opts.img_size} px")
     data_config = model.data_config
     with reporter.stage("reference outputs"):
         x_val, val_desc = validation_batch(data_config, opts.validate_data)

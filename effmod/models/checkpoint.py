@@ -26,6 +26,15 @@ def file_sha256(path: str | Path) -> str:
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Return the flat tensor state dict stored in ``path`` (unwrapped, ``module.`` prefix stripped)."""
+    return read_checkpoint(path)[0]
+
+
+# Metadata effmod's trainer stores beside the weights; create_model uses it for defaults.
+META_KEYS = ("arch", "num_classes", "data_config", "epoch", "val_top1")
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """(state dict, metadata): metadata holds whichever of META_KEYS the file's top level has."""
     path = Path(path)
     if not path.is_file():
         raise EffmodError(f"weights file not found: {path}", hint="pass a .pth/.pt/.safetensors path")
@@ -46,7 +55,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise EffmodError(f"{path} is not a PyTorch checkpoint effmod can read: {first}",
                               hint="expected a state dict saved with torch.save") from None
-    return _unwrap(obj, path)
+    meta = {k: obj[k] for k in META_KEYS if isinstance(obj, dict) and k in obj} if isinstance(obj, dict) else {}
+    return _unwrap(obj, path), meta
 
 
 def _unwrap(obj, path: Path) -> dict[str, torch.Tensor]:

@@ -22,8 +22,8 @@ MAX_CALIB, MAX_EVAL = 64, 32  # each unit is re-quantized: keep one unit's pass 
 class ReportOptions:
     model: str = "efficientmod_xxs"
     weights: str | None = None
-    num_classes: int = 1000
-    img_size: int = 224
+    num_classes: int | None = None        # None: from the weights, else 1000
+    img_size: int | None = None           # None: from the weights, else 224
     target: str = "executorch"
     calib: str | None = None
     calib_size: int = 96

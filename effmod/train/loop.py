@@ -43,6 +43,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     threads: int | None = None
+    run_epochs: int | None = None        # train at most this many epochs now (CPU runs split over sessions)
     limit_train: int | None = None       # for smoke tests
     limit_val: int | None = None
     extra: dict = field(default_factory=dict)
@@ -141,6 +142,7 @@ def train(cfg: TrainConfig, resume: bool = False, console=None,
     classes = train_data.classes
     data_config = {**data_config, "labels": classes}
 
+    torch.manual_seed(cfg.seed)  # the head's (or the whole model's) initialisation
     model = create_model(cfg.model, num_classes=len(classes), weights=cfg.weights, img_size=cfg.img_size)
     model.data_config = data_config
     model.to(device)
@@ -149,7 +151,6 @@ def train(cfg: TrainConfig, resume: bool = False, console=None,
     total_steps = steps_per_epoch * cfg.epochs
     warmup_steps = int(cfg.warmup_epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
     log: list[dict] = []
     start_epoch = 0
     if state is not None:
@@ -165,7 +166,8 @@ def train(cfg: TrainConfig, resume: bool = False, console=None,
 
     pad = cfg.crop_pad if cfg.crop_pad is not None else cfg.img_size // 8
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
-    for epoch in range(start_epoch, cfg.epochs):
+    stop = cfg.epochs if cfg.run_epochs is None else min(cfg.epochs, start_epoch + cfg.run_epochs)
+    for epoch in range(start_epoch, stop):
         model.train()
         t0 = time.perf_counter()
         perm = torch.randperm(len(train_data), generator=gen)
@@ -200,6 +202,8 @@ def train(cfg: TrainConfig, resume: bool = False, console=None,
         log.append(entry)
         _save(out, model, opt, gen, cfg, log, epoch + 1, data_config, device)
         say(_format_entry(entry, cfg.epochs))
+    if stop < cfg.epochs:
+        say(f"stopped after epoch {stop}/{cfg.epochs} as asked; continue with --resume")
     return log[-1]
 
 
