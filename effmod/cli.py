@@ -117,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --output from its last epoch")
     p.add_argument("--run-epochs", type=int, help="train at most N epochs in this invocation (continue later with --resume)")
     _common(p)
+    p = sub.add_parser("package", help="fill the iOS or Android demo app with an exported artifact")
+    p.add_argument("--app", required=True, choices=["ios", "android"])
+    p.add_argument("--artifact", required=True, help=".mlpackage (ios), .tflite or .pte (android), with its manifest beside it")
+    p.add_argument("--output", help="where the project goes (default: effmod-app-APP)")
+    p.add_argument("--name", default="EffmodDemo", help="app name (letters, digits, _)")
+    p.add_argument("--templates", help="effmod's apps/ folder (default: the checkout effmod runs from)")
+    p.add_argument("--force", action="store_true", help="replace an existing project")
+    _common(p)
     p = sub.add_parser("doctor", help="check installed versions and which targets work here")
     _common(p)
     p = sub.add_parser("models", help="list model names")
@@ -296,6 +304,24 @@ def _cmd_train(args, console) -> int:
     return 0
 
 
+def _cmd_package(args, console) -> int:
+    from .console import captured_output
+    from .packaging import package_app
+
+    with console.status("running the artifact on the sample photos for the self-test ..."), \
+            captured_output(not args.debug):
+        info = package_app(args.app, args.artifact, output=args.output, name=args.name, force=args.force,
+                           templates=args.templates)
+    test = info["config"]["self_test"]
+    console.print(f"[green]✓[/] {args.app} project: {info['project']}")
+    console.print(f"  model, config, labels and self-test sample in {info['bundle']}")
+    console.print(f"  self-test expects top-1 {test['expected_top1']} '{test['expected_label']}' "
+                  f"({test['expected_score']:.1%}) on {test['source_photo']}, computed with {test['computed_with']}")
+    opener = "Open the .swiftpm folder in Xcode 15+" if args.app == "ios" else "Open the folder in Android Studio"
+    console.print(f"  {opener} and run on a phone. Not built or run here: no Xcode / Android SDK on this machine.")
+    return 0
+
+
 def _cmd_models(args, console) -> int:
     from .models import list_models
 
@@ -305,7 +331,8 @@ def _cmd_models(args, console) -> int:
 
 
 COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doctor, "models": _cmd_models,
-            "quantize-report": _cmd_quantize_report, "bench": _cmd_bench, "train": _cmd_train}
+            "quantize-report": _cmd_quantize_report, "bench": _cmd_bench, "train": _cmd_train,
+            "package": _cmd_package}
 
 
 def main(argv: list[str] | None = None) -> int:
