@@ -117,6 +117,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --output from its last epoch")
     p.add_argument("--run-epochs", type=int, help="train at most N epochs in this invocation (continue later with --resume)")
     _common(p)
+    p = sub.add_parser("sweep", help="accuracy/latency/size of every target x precision x calibration x fallback on labelled data")
+    p.add_argument("--model", default="efficientmod_xxs")
+    p.add_argument("--weights", default="auto", help="checkpoint or built-in tag (default: the model's built-in weights)")
+    p.add_argument("--num-classes", type=int)
+    p.add_argument("--img-size", type=int)
+    p.add_argument("--data", required=True, help="evaluation folder DATA/<class>/<image> with the model's classes")
+    p.add_argument("--calib", help="INT8 calibration folder (default: built-in photos, with a warning)")
+    p.add_argument("--targets", default="onnx,tflite,executorch,coreml")
+    p.add_argument("--precisions", default="fp32,fp16,int8", help="from fp32,fp16,int8,int8-weights")
+    p.add_argument("--calib-sizes", default="32,256")
+    p.add_argument("--fallback", default="none,auto", help="none, auto or none,auto (auto: executorch, coreml)")
+    p.add_argument("--limit", type=int, help="evaluate a class-balanced subset of N images")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bench-runs", type=int, default=50, help="timed runs per artifact (default 50)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default="effmod-sweep")
+    p.add_argument("--resume", action="store_true", help="keep finished rows of a killed sweep in --output")
+    p.add_argument("--force", action="store_true", help="discard earlier results in --output")
+    _common(p)
     p = sub.add_parser("package", help="fill the iOS or Android demo app with an exported artifact")
     p.add_argument("--app", required=True, choices=["ios", "android"])
     p.add_argument("--artifact", required=True, help=".mlpackage (ios), .tflite or .pte (android), with its manifest beside it")
@@ -304,6 +323,44 @@ def _cmd_train(args, console) -> int:
     return 0
 
 
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _cmd_sweep(args, console) -> int:
+    from .sweep import SweepOptions, run_sweep
+
+    try:
+        sizes = [int(v) for v in _split(args.calib_sizes)]
+    except ValueError:
+        raise EffmodError(f"--calib-sizes '{args.calib_sizes}' is not a list of integers", hint="e.g. --calib-sizes 32,256") from None
+    opts = SweepOptions(model=args.model, data=args.data, weights=args.weights, num_classes=args.num_classes,
+                        img_size=args.img_size, calib=args.calib, targets=_split(args.targets),
+                        precisions=_split(args.precisions), calib_sizes=sizes, fallbacks=_split(args.fallback),
+                        limit=args.limit, output=args.output, resume=args.resume, force=args.force,
+                        threads=args.threads, seed=args.seed, bench_runs=args.bench_runs)
+    result = run_sweep(opts, console, debug=args.debug)
+    table = Table(title=f"sweep: {args.model}, {result['images']} images; PyTorch fp32 top-1 "
+                        f"{result['pytorch_fp32']['top1']:.2f}%")
+    for col in ("combination", "top-1 %", "agree %", "SQNR dB", "MB", "ms", "kept float"):
+        table.add_column(col)
+    for r in result["rows"]:
+        if r["status"] != "ok":
+            table.add_row(r["label"], f"[red]failed[/] {r['reason'][:60]}", "", "", "", "", "")
+            continue
+        table.add_row(r["label"], f"{r['top1']:.2f}", f"{r['agreement']:.2f}", f"{r['sqnr_db']:.1f}",
+                      f"{r['size_mb']:.1f}", f"{r['latency_ms']:.2f}" if r["latency_ms"] is not None else "not timed",
+                      ", ".join(r["kept_float"]))
+    console.print(table)
+    for g in result["goal"]:
+        verdict = "[green]met[/]" if g["met"] else "[red]MISSED[/]"
+        console.print(f"INT8 goal ({g['target']}): best {g['best_int8']} {g['best_int8_top1']:.2f}% vs "
+                      f"{g['float_top1']:.2f}% float, drop {g['drop']:.2f} points: {verdict}")
+    console.print("results: " + ", ".join(result["files"].values()))
+    failed = [r for r in result["rows"] if r["status"] != "ok"]
+    return 2 if failed else 0
+
+
 def _cmd_package(args, console) -> int:
     from .console import captured_output
     from .packaging import package_app
@@ -332,7 +389,7 @@ def _cmd_models(args, console) -> int:
 
 COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doctor, "models": _cmd_models,
             "quantize-report": _cmd_quantize_report, "bench": _cmd_bench, "train": _cmd_train,
-            "package": _cmd_package}
+            "package": _cmd_package, "sweep": _cmd_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,7 +83,7 @@ def test_help(argv):
 
 def test_naive_tflite_that_xnnpack_refuses_is_explained(tmp_path):
     """Random-init official graph: XNNPACK refuses the repeat's 8-D FULLY_CONNECTED nodes outright."""
-    r = run_cli("export", "--target", "tflite", "--no-deploy-form", "--output", str(tmp_path / "o"))
+    r = run_cli("export", "--target", "tflite", "--no-deploy-form", "--weights", "none", "--output", str(tmp_path / "o"))
     lines = r.stdout.strip().splitlines()
     assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr
     assert "XNNPACK delegate refuses this graph (FULLY_CONNECTED)" in lines[-1] and "deploy form" in lines[-1]

@@ -1,0 +1,169 @@
+"""Sweep outputs: results.json, results.csv, results.md (with the INT8 goal check per target) and
+pareto.png (accuracy vs latency, marker area = artifact size, Pareto front highlighted)."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+GOAL_POINTS = 0.5  # INT8 top-1 within this many points of the target's float artifact
+CSV_COLUMNS = ["label", "target", "precision", "calib_size", "fallback", "status", "top1", "top5", "agreement",
+               "sqnr_db", "size_mb", "latency_ms", "export_s", "parity", "kept_float", "float_params_fraction",
+               "run_by", "latency_note", "reason", "key"]
+
+
+def float_baseline(rows: list[dict], target: str) -> dict | None:
+    ok = [r for r in rows if r["target"] == target and r["status"] == "ok"]
+    for precision in ("fp32", "fp16"):
+        for r in ok:
+            if r["precision"] == precision:
+                return r
+    return None
+
+
+def goal_check(rows: list[dict]) -> list[dict]:
+    """Per target: the float baseline, the best INT8 row, whether it is within GOAL_POINTS, and what
+    fallback bought (kept blocks, accuracy, latency cost) so a miss explains itself."""
+    out = []
+    for target in dict.fromkeys(r["target"] for r in rows):
+        base = float_baseline(rows, target)
+        int8 = [r for r in rows if r["target"] == target and r["precision"] == "int8" and r["status"] == "ok"]
+        if base is None or not int8:
+            continue
+        best = max(int8, key=lambda r: (r["top1"], -(r["latency_ms"] or 1e9)))
+        plain = [r for r in int8 if r["fallback"] == "none"]
+        best_plain = max(plain, key=lambda r: r["top1"]) if plain else None
+        entry = {"target": target, "float": base["label"], "float_top1": base["top1"], "best_int8": best["label"],
+                 "best_int8_top1": best["top1"], "drop": round(base["top1"] - best["top1"], 3),
+                 "met": base["top1"] - best["top1"] <= GOAL_POINTS,
+                 "speedup_vs_float": _ratio(base.get("latency_ms"), best.get("latency_ms"))}
+        if best_plain is not None and best["fallback"] != "none":
+            entry["fallback"] = {"kept_float": best["kept_float"], "float_params_fraction": best["float_params_fraction"],
+                                 "gain_points": round(best["top1"] - best_plain["top1"], 3),
+                                 "latency_cost": _ratio(best.get("latency_ms"), best_plain.get("latency_ms"))}
+        out.append(entry)
+    return out
+
+
+def _ratio(a, b):
+    return round(a / b, 3) if a and b else None
+
+
+def pareto_front(rows: list[dict]) -> list[dict]:
+    """Rows with a latency that no other row beats on both latency and top-1."""
+    timed = [r for r in rows if r["status"] == "ok" and r.get("latency_ms")]
+    return [r for r in timed if not any(o is not r and o["latency_ms"] <= r["latency_ms"] and o["top1"] >= r["top1"]
+                                        and (o["latency_ms"] < r["latency_ms"] or o["top1"] > r["top1"])
+                                        for o in timed)]
+
+
+def write_reports(result: dict, out: Path) -> dict:
+    rows = result["rows"]
+    result["goal"] = goal_check(rows)
+    result["pareto"] = [r["key"] for r in pareto_front(rows)]
+    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    with open(out / "results.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "kept_float": ";".join(r.get("kept_float") or [])})
+    (out / "results.md").write_text(markdown(result))
+    files = {"json": str(out / "results.json"), "csv": str(out / "results.csv"), "md": str(out / "results.md")}
+    png = plot_pareto(result, out / "pareto.png")
+    if png:
+        files["png"] = png
+    return files
+
+
+def _fmt(v, spec=".2f", none="–"):
+    return none if v is None else format(v, spec)
+
+
+def markdown(result: dict) -> str:
+    ref = result["pytorch_fp32"]
+    m = result["machine"]
+    lines = [
+        f"# Sweep: {result['model']} ({result['weights']}), {result['images']} images of {result['data']}",
+        "",
+        f"PyTorch fp32: top-1 **{ref['top1']:.2f}%**, top-5 {ref['top5']:.2f}%. Input {result['img_size']} px; "
+        f"calibration: {result['calib'] or 'built-in photos'}; latency: median of the artifact alone in its own "
+        f"process, batch 1, {result['threads']} threads, on {m.get('cpu', '?')} ({m.get('cores', '?')} cores). "
+        "Agreement = top-1 equal to PyTorch fp32's; SQNR of the logits vs PyTorch fp32.",
+        "",
+        "| combination | top-1 % | top-5 % | agreement % | SQNR dB | size MB | latency ms | export s | parity | kept float | run by |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+    ]
+    pareto = set(result.get("pareto", []))
+    for r in result["rows"]:
+        if r["status"] != "ok":
+            lines.append(f"| {r['label']} | failed: {r['reason']} | | | | | | | | | |")
+            continue
+        star = " ★" if r["key"] in pareto else ""
+        lat = _fmt(r["latency_ms"]) if r["latency_ms"] is not None else "not timed here"
+        kept = ", ".join(r["kept_float"]) if r["kept_float"] else ""
+        lines.append(f"| {r['label']}{star} | {r['top1']:.2f} | {r['top5']:.2f} | {r['agreement']:.2f} | "
+                     f"{r['sqnr_db']:.1f} | {r['size_mb']:.2f} | {lat} | {r['export_s']:.0f} | {r['parity']} | "
+                     f"{kept} | {r['run_by']} |")
+    lines += ["", "★ on the accuracy/latency Pareto front (timed rows only).", ""]
+    if result.get("goal"):
+        lines += [f"## INT8 goal: top-1 within {GOAL_POINTS} points of the target's float artifact", "",
+                  "| target | float | best INT8 | drop (points) | goal | INT8 speed-up | what fallback did |",
+                  "|---|---|---|---:|---|---:|---|"]
+        for g in result["goal"]:
+            fb = g.get("fallback")
+            how = "" if not fb else (f"kept {', '.join(fb['kept_float']) or 'nothing'} float "
+                                     f"({_fmt(fb['float_params_fraction'], '.0%')} of weights): "
+                                     f"{fb['gain_points']:+.2f} points, latency ×{_fmt(fb['latency_cost'])}")
+            lines.append(f"| {g['target']} | {g['float']} {g['float_top1']:.2f}% | {g['best_int8']} "
+                         f"{g['best_int8_top1']:.2f}% | {g['drop']:.2f} | {'met' if g['met'] else 'MISSED'} | "
+                         f"{_fmt(g['speedup_vs_float'], '.2f')}× | {how} |")
+        lines.append("")
+    untimed = [r for r in result["rows"] if r["status"] == "ok" and r["latency_ms"] is None]
+    if untimed:
+        lines += [f"Not timed: {', '.join(r['label'] for r in untimed)}: {untimed[0]['latency_note']}.", ""]
+    if result.get("skipped"):
+        lines += ["Not in the grid: " + "; ".join(result["skipped"]) + ".", ""]
+    if result.get("unreadable"):
+        lines += [f"{result['unreadable']} unreadable images were skipped.", ""]
+    lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in result["versions"].items() if v) + ".", ""]
+    return "\n".join(lines)
+
+
+def plot_pareto(result: dict, path: Path) -> str | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None  # results.md says the same; pip install 'effmod[sweep]' for the plot
+    rows = [r for r in result["rows"] if r["status"] == "ok" and r.get("latency_ms")]
+    front = {r["key"] for r in pareto_front(rows)}
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    colours = {"onnx": "tab:blue", "tflite": "tab:orange", "executorch": "tab:green", "coreml": "tab:purple"}
+    markers = {"fp32": "o", "fp16": "s", "int8": "^", "int8-weights": "D"}
+    for r in rows:
+        ax.scatter(r["latency_ms"], r["top1"], s=20 + 25 * r["size_mb"], c=colours.get(r["target"], "grey"),
+                   marker=markers.get(r["precision"], "o"), alpha=0.75,
+                   edgecolors="black" if r["key"] in front else "none", linewidths=1.5)
+        ax.annotate(r["label"].replace(" · ", " "), (r["latency_ms"], r["top1"]), fontsize=6,
+                    xytext=(4, 3), textcoords="offset points")
+    pts = sorted((r["latency_ms"], r["top1"]) for r in rows if r["key"] in front)
+    if pts:
+        ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", color="black", lw=1, ls="--",
+                label="Pareto front")
+    ax.axhline(result["pytorch_fp32"]["top1"], color="grey", lw=0.8, ls=":", label="PyTorch fp32")
+    for t, c in colours.items():
+        if any(r["target"] == t for r in rows):
+            ax.scatter([], [], c=c, label=t)
+    ax.set_xlabel(f"median latency, ms (batch 1, {result['threads']} threads, this host)")
+    ax.set_ylabel("top-1 %")
+    untimed = sorted({r["target"] for r in result["rows"] if r["status"] == "ok" and r.get("latency_ms") is None})
+    note = f"; not timed here: {', '.join(untimed)}" if untimed else ""
+    ax.set_title(f"{result['model']}: accuracy vs latency (marker area ∝ size){note}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return str(path)

@@ -1,0 +1,122 @@
+"""effmod sweep on a tiny labelled set: the grid, rows in the real runtimes, the report files, resume,
+a failing artifact as a failed row, and refusals."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from effmod.cli import main
+from effmod.errors import EffmodError
+from effmod.models import create_model
+from effmod.sweep import build_grid
+from effmod.sweep.report import goal_check, pareto_front
+
+CLASSES = ["a", "b", "c"]
+
+
+def test_grid_combinations_and_notes():
+    combos, notes = build_grid(["onnx", "executorch", "coreml"], ["fp32", "fp16", "int8"], [32, 256], ["none", "auto"])
+    labels = [c.label for c in combos]
+    assert "onnx · fp32" in labels and "coreml · fp16" in labels and "onnx · fp16" not in labels
+    assert "executorch · int8 · calib 256 · fallback auto" in labels
+    assert not any("onnx" in lbl and "auto" in lbl for lbl in labels)  # no float islands in ORT's recipe
+    assert any("onnx has no fp16" in n for n in notes) and any("onnx: no auto-fallback" in n for n in notes)
+    assert len(combos) == 1 + 2 + (1 + 4) + (2 + 4)
+    with pytest.raises(EffmodError, match="unknown target"):
+        build_grid(["tensorrt"], ["fp32"], [32], ["none"])
+    with pytest.raises(EffmodError, match="grid is empty"):
+        build_grid(["onnx"], ["fp16"], [32], ["none"])
+
+
+def test_pareto_and_goal():
+    rows = [dict(key=k, label=k, target=t, precision=p, fallback=f, status="ok", top1=a, latency_ms=l,
+                 kept_float=kf, float_params_fraction=0.1)
+            for k, t, p, f, a, l, kf in [("f", "x", "fp32", "none", 90.0, 10.0, []),
+                                          ("q", "x", "int8", "none", 88.0, 5.0, []),
+                                          ("qa", "x", "int8", "auto", 89.8, 6.0, ["head"]),
+                                          ("bad", "x", "int8", "none", 80.0, 7.0, [])]]
+    assert {r["key"] for r in pareto_front(rows)} == {"f", "q", "qa"}
+    (g,) = goal_check(rows)
+    assert g["met"] and g["best_int8"] == "qa" and abs(g["drop"] - 0.2) < 1e-9
+    assert g["fallback"]["kept_float"] == ["head"] and abs(g["fallback"]["gain_points"] - 1.8) < 1e-9
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sweep")
+    rng = np.random.default_rng(0)
+    for split, n in (("eval", 4), ("calib", 4)):
+        for c, name in enumerate(CLASSES):
+            (base / split / name).mkdir(parents=True)
+            for i in range(n):
+                img = rng.integers(0, 255, size=(40, 40, 3)).astype(np.uint8)
+                Image.fromarray(img).save(base / split / name / f"{i}.png")
+    (base / "eval" / "a" / "broken.png").write_bytes(b"not an image")
+    torch.manual_seed(0)
+    model = create_model("efficientmod_xxs", num_classes=3)
+    ckpt = base / "w.pth"
+    torch.save({"state_dict": model.state_dict(), "num_classes": 3,
+                "data_config": {**model.data_config, "input_size": (3, 32, 32), "labels": CLASSES,
+                                "crop_pct": 1.0}}, ckpt)
+    return base, ckpt
+
+
+def _args(base, ckpt, out, *extra):
+    return ["sweep", "--weights", str(ckpt), "--data", str(base / "eval"), "--calib", str(base / "calib"),
+            "--targets", "onnx,tflite", "--precisions", "fp32,int8", "--calib-sizes", "8", "--bench-runs", "3",
+            "--output", str(out), *extra]
+
+
+def test_sweep_rows_reports_resume_and_failed_row(setup, tmp_path, capsys):
+    base, ckpt = setup
+    out = tmp_path / "sw"
+    assert main(_args(base, ckpt, out)) == 0
+    result = json.loads((out / "results.json").read_text())
+    assert result["images"] == 12 and result["unreadable"] == 1
+    rows = {r["label"]: r for r in result["rows"]}
+    assert set(rows) == {"onnx · fp32", "onnx · int8 · calib 8", "tflite · fp32", "tflite · int8 · calib 8"}
+    for r in rows.values():
+        assert r["status"] == "ok" and 0 <= r["top1"] <= 100 and r["latency_ms"] > 0 and r["size_mb"] > 0
+    # fp32 artifacts compute what PyTorch computes: full agreement, high SQNR
+    assert rows["onnx · fp32"]["agreement"] == 100.0 and rows["onnx · fp32"]["sqnr_db"] > 60
+    assert rows["tflite · int8 · calib 8"]["sqnr_db"] < rows["tflite · fp32"]["sqnr_db"]
+    for f in ("results.csv", "results.md", "pareto.png"):
+        assert (out / f).stat().st_size > 0
+    md = (out / "results.md").read_text()
+    assert "## INT8 goal" in md and "onnx · int8 · calib 8" in md
+
+    # Without --resume the finished sweep is not overwritten.
+    assert main(_args(base, ckpt, out)) == 1
+    assert "already holds sweep results" in capsys.readouterr().out
+
+    # A killed sweep: one row missing and its cached artifact corrupted. --resume recomputes only that
+    # row; the broken artifact becomes a failed row with its reason and the sweep still finishes.
+    key = rows["onnx · int8 · calib 8"]["key"]
+    (out / "rows" / f"{key}.json").unlink()
+    Path(rows["onnx · int8 · calib 8"]["artifact"]).write_bytes(b"garbage")
+    kept = {k: (out / "rows" / f"{r['key']}.json").stat().st_mtime_ns for k, r in rows.items() if r["key"] != key}
+    assert main(_args(base, ckpt, out, "--resume")) == 2
+    after = {r["label"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
+    assert after["onnx · int8 · calib 8"]["status"] == "failed" and after["onnx · int8 · calib 8"]["reason"]
+    assert all((out / "rows" / f"{rows[k]['key']}.json").stat().st_mtime_ns == t for k, t in kept.items())
+    assert "failed" in (out / "results.md").read_text()
+
+
+def test_sweep_refuses_mismatched_classes_and_random_weights(setup, tmp_path, capsys):
+    base, ckpt = setup
+    wrong = tmp_path / "wrong"
+    for name in ("a", "b", "zzz"):
+        (wrong / name).mkdir(parents=True)
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(wrong / name / "0.png")
+    args = _args(base, ckpt, tmp_path / "o1")
+    args[args.index("--data") + 1] = str(wrong)
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "do not match the model's 3" in out and "zzz" in out
+    assert main(["sweep", "--weights", "none", "--data", str(base / "eval"), "--output", str(tmp_path / "o2")]) == 1
+    assert "needs trained weights" in capsys.readouterr().out
