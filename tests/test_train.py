@@ -86,3 +86,17 @@ def test_cli_train_bad_folder_is_one_line(tmp_path, capsys):
 def test_unknown_builtin_tag_for_model():
     with pytest.raises(EffmodError, match="no built-in 'cifar10' weights for efficientmod_s"):
         create_model("efficientmod_s", weights="cifar10")
+
+
+def test_fine_tune_from_official_checkpoint_gets_a_new_head(folders, tmp_path):
+    from .conftest import GOLDEN_CKPT, require_golden_checkpoint
+
+    require_golden_checkpoint()
+    official = create_model("efficientmod_xxs", weights=str(GOLDEN_CKPT))
+    with pytest.warns(UserWarning, match="1000-class head; the model has 3 classes"):
+        train(_cfg(folders, tmp_path / "ft", weights=str(GOLDEN_CKPT), epochs=1, lr=1e-4))
+    tuned = create_model("efficientmod_xxs", weights=str(tmp_path / "ft" / "model.pth"))
+    assert tuned.num_classes == 3
+    # the body started from the official weights (one small-lr epoch moves them only a little)
+    a, b = official.state_dict()["patch_embed.proj.weight"], tuned.state_dict()["patch_embed.proj.weight"]
+    assert torch.allclose(a, b, atol=0.05) and not torch.equal(a, b)
