@@ -52,6 +52,15 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", help="also write the manifests of this run to this JSON file")
 
 
+def _model_args(p: argparse.ArgumentParser) -> None:
+    """Model selection shared by quantize-report and sweep (export has its own, longer help)."""
+    p.add_argument("--model", default="efficientmod_xxs")
+    p.add_argument("--weights", default="auto",
+                   help="checkpoint, built-in tag (cifar10), 'none', or auto (default: the model's built-in weights)")
+    p.add_argument("--num-classes", type=int, help="default: from the weights, else 1000")
+    p.add_argument("--img-size", type=int, help="default: from the weights, else 224")
+
+
 def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
     # SUPPRESS on sub-commands so `effmod --debug export` and `effmod export --debug` both work.
     p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
@@ -86,10 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adb-path", default="adb", help="adb executable (default: adb on PATH)")
     _common(p)
     p = sub.add_parser("quantize-report", help="per-block INT8 sensitivity (SQNR vs fp32) on calibration images")
-    p.add_argument("--model", default="efficientmod_xxs")
-    p.add_argument("--weights", default="auto", help="as for export (default: built-in weights, if any)")
-    p.add_argument("--num-classes", type=int)
-    p.add_argument("--img-size", type=int)
+    _model_args(p)
     p.add_argument("--target", default="executorch", help="executorch or coreml (their INT8 recipes)")
     p.add_argument("--calib", help="folder of calibration images (default: built-in photos, with a warning)")
     p.add_argument("--calib-size", type=int, default=96)
@@ -118,10 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-epochs", type=int, help="train at most N epochs in this invocation (continue later with --resume)")
     _common(p)
     p = sub.add_parser("sweep", help="accuracy/latency/size of every target x precision x calibration x fallback on labelled data")
-    p.add_argument("--model", default="efficientmod_xxs")
-    p.add_argument("--weights", default="auto", help="checkpoint or built-in tag (default: the model's built-in weights)")
-    p.add_argument("--num-classes", type=int)
-    p.add_argument("--img-size", type=int)
+    _model_args(p)
     p.add_argument("--data", required=True, help="evaluation folder DATA/<class>/<image> with the model's classes")
     p.add_argument("--calib", help="INT8 calibration folder (default: built-in photos, with a warning)")
     p.add_argument("--targets", default="onnx,tflite,executorch,coreml")
