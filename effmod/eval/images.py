@@ -43,7 +43,12 @@ def load_rgb(path: str | Path) -> Image.Image:
 def preprocess(img: Image.Image, data_config: dict) -> np.ndarray:
     """Resize the shorter side to size / crop_pct, center-crop to size, scale to [0, 1],
     normalise with mean/std. Returns float32 [3, H, W]."""
-    x = np.asarray(resize_crop(img, data_config), dtype=np.float32) / 255.0
+    return normalized_chw(resize_crop(img, data_config), data_config)
+
+
+def normalized_chw(img: Image.Image, data_config: dict) -> np.ndarray:
+    """The pixel half of ``preprocess``: scale to [0, 1], normalise with mean/std, HWC -> CHW."""
+    x = np.asarray(img, dtype=np.float32) / 255.0
     x = (x - np.asarray(data_config["mean"], np.float32)) / np.asarray(data_config["std"], np.float32)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 

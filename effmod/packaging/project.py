@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EffmodError
-from ..eval.images import load_rgb, resize_crop, sample_photo_paths
+from ..eval.images import load_rgb, normalized_chw, resize_crop, sample_photo_paths
 from ..runtime.base import read_manifest
 from .app_config import APPS, CONFIG_FILE, LABELS_FILE, SELFTEST_FILE, build_app_config, check_artifact_fits_app, labels_for
 
@@ -42,9 +42,7 @@ def choose_self_test(artifact: Path, manifest: dict, labels: list[str]) -> tuple
     best = None
     for path in sample_photo_paths():
         crop = resize_crop(load_rgb(path), data_config)
-        x = np.asarray(crop, np.float32) / 255.0
-        x = (x - np.asarray(data_config["mean"], np.float32)) / np.asarray(data_config["std"], np.float32)
-        logits = np.asarray(runner(x.transpose(2, 0, 1)[None].copy()), np.float64)[0]
+        logits = np.asarray(runner(normalized_chw(crop, data_config)[None]), np.float64)[0]
         prob = np.exp(logits - logits.max())
         prob /= prob.sum()
         order = np.argsort(-prob)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from ..errors import EffmodError
 from ..eval.datasets import LabelledImages, load_labelled_images, normalize
 from ..models import create_model
-from ..models.config import with_input_size
+from ..models.config import imagenet_data_config, with_input_size
 from .augment import random_crop_flip
 
 # Fields that define a run: resuming with other values would silently train a different model.
@@ -126,8 +126,7 @@ def train(cfg: TrainConfig, resume: bool = False, console=None,
         state = torch.load(last, map_location="cpu", weights_only=False)
         _check_resume(state["config"], cfg)
 
-    model = create_model(cfg.model, num_classes=1000)  # temporary: only for the data config
-    data_config = with_input_size(model.data_config, cfg.img_size)
+    data_config = with_input_size(imagenet_data_config(labels=False), cfg.img_size)  # checks the multiple of 32
     data_config = {**data_config, "crop_pct": 1.0, "interpolation": "bilinear"}
     with progress("decode train images", None) as update:
         train_data = load_labelled_images(cfg.train_dir, data_config, limit=cfg.limit_train, progress=update)
