@@ -4,8 +4,9 @@ from __future__ import annotations
 from effmod.machine import machine_info  # noqa: F401 - re-exported for the scripts
 
 
-def emit_table(title: str, columns: list[str], rows: list[list[str]], md_path, footer: str) -> None:
-    """Print ``rows`` as a rich table and write the same table + ``footer`` as Markdown."""
+def emit_table(title: str, columns: list[str], rows: list[list[str]], md_path, footer: str,
+               show: bool = True) -> None:
+    """Write ``rows`` + ``footer`` as a Markdown table; with ``show`` also print them as a rich table."""
     from rich.console import Console
     from rich.table import Table
 
@@ -16,7 +17,11 @@ def emit_table(title: str, columns: list[str], rows: list[list[str]], md_path, f
     for cells in rows:
         table.add_row(*cells)
         md.append("| " + " | ".join(cells) + " |")
-    Console().print(table)
+    if show:
+        console = Console()
+        if not console.is_terminal:  # a log file: don't squeeze wide tables into 80 columns
+            console = Console(width=200)
+        console.print(table)
     md_path.write_text("\n".join(md) + f"\n\n{footer}\n")
 
 
@@ -26,23 +31,27 @@ import numpy as np
 from effmod import runtime
 paths, threads, runs = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 # several ORT sessions share this process: no busy-waiting threads, or they slow each other 2-3x
-runners = {k: runtime.load(p, threads=threads, **({"spinning": False} if p.endswith(".onnx") else {}))
-           for k, p in paths.items()}
+runners, failed = {}, {}
 x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
-for r in runners.values():
-    for _ in range(5):
-        r._run_one(x)
+for k, p in paths.items():
+    try:  # an artifact its runtime refuses to load is reported, the others are still timed
+        runners[k] = runtime.load(p, threads=threads, **({"spinning": False} if p.endswith(".onnx") else {}))
+        for _ in range(5):
+            runners[k]._run_one(x)
+    except Exception as e:  # noqa: BLE001
+        runners.pop(k, None)
+        failed[k] = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"[:300]
 times = {k: [] for k in runners}
 for _ in range(runs):
     for k, r in runners.items():
         t = time.perf_counter(); r._run_one(x); times[k].append(time.perf_counter() - t)
-print(json.dumps({k: statistics.median(v) * 1e3 for k, v in times.items()}))
+print(json.dumps({**{k: statistics.median(v) * 1e3 for k, v in times.items()}, **failed}))
 """
 
 
-def time_interleaved(paths: dict[str, str], threads: int, runs: int) -> dict[str, float]:
+def time_interleaved(paths: dict[str, str], threads: int, runs: int) -> dict[str, float | str]:
     """Median ms per artifact, all of one runtime loaded in one fresh process and run in turn, so they
-    share the machine's load; returns {key: median_ms}."""
+    share the machine's load; returns {key: median_ms}, or {key: reason} for one that failed to load/run."""
     import json
     import subprocess
     import sys
@@ -55,8 +64,13 @@ def time_interleaved(paths: dict[str, str], threads: int, runs: int) -> dict[str
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+class ExportFailed(RuntimeError):
+    """``effmod export`` exited with an error (the message is its last lines of output)."""
+
+
 def export_artifact(args: list[str], json_path) -> dict:
-    """Run ``effmod export ARGS --json json_path`` in a subprocess; the manifest of its one artifact."""
+    """Run ``effmod export ARGS --json json_path`` in a subprocess; the manifest of its one artifact.
+    Raises ``ExportFailed`` when it produced none."""
     import json
     import subprocess
     import sys
@@ -64,5 +78,7 @@ def export_artifact(args: list[str], json_path) -> dict:
     proc = subprocess.run([sys.executable, "-m", "effmod.cli", "export", *args, "--json", str(json_path), "--force"],
                           capture_output=True, text=True)
     if proc.returncode not in (0, 2):  # 2: exported but parity failed (recorded in the manifest)
-        raise SystemExit(f"effmod export {' '.join(args)} failed:\n{proc.stdout[-1500:]}{proc.stderr[-1500:]}")
+        lines = [ln.strip() for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
+        err = next((ln for ln in reversed(lines) if ln.lower().startswith("error")), lines[-1] if lines else "")
+        raise ExportFailed(err[:400] or f"exit {proc.returncode}")
     return json.loads(json_path.read_text())[0]
