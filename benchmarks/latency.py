@@ -1,9 +1,9 @@
 """Naive conversion vs effmod's deploy form, fp32 vs INT8, per variant and runtime.
 
 For each variant (all eight by default: xxs, xs, s, s_conv and their ``_bn`` forms): export the official
-graph as-is ("naive", fp32), the deploy form fp32 and the deploy form INT8 for onnx, tflite and executorch.
+graph as-is ("naive", fp32 and INT8), the deploy form fp32 and INT8 for onnx, tflite and executorch.
 Two timings per artifact:
-- *interleaved*: the three forms of one runtime loaded in one fresh process and run in turn (same machine
+- *interleaved*: the forms of one runtime loaded in one fresh process and run in turn (same machine
   load for all three) -> the in-run ratios deploy/naive and int8/fp32;
 - *alone*: ``effmod bench`` (one fresh process per artifact, the runtime's default settings, ORT spinning
   on) -> the cross-runtime ratio "best INT8 vs naive ONNX fp32" of issue #7, which no single process can
@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO.parent / "shared/reference/efficientmod_xxs_seed0_official_format.pth"
 TARGETS = ("onnx", "tflite", "executorch")
 FORMS = {"naive fp32": ["--precision", "fp32", "--no-deploy-form"], "deploy fp32": ["--precision", "fp32"],
-         "deploy int8": ["--quantize", "int8"]}
+         "deploy int8": ["--quantize", "int8"], "naive int8": ["--quantize", "int8", "--no-deploy-form"]}
 GOALS = {"int8_vs_naive_onnx": 2.5, "int8_vs_naive_onnx_floor": 2.0, "deploy_vs_naive": 1.3,
          "tflite_vs_executorch": 1.2}
 
@@ -117,6 +117,7 @@ def measure_variant(variant: str, args, peak: dict, progress, task) -> list[dict
                 "deploy_vs_naive": _ratio(ms.get("naive fp32"), ms.get("deploy fp32")),
                 "int8_vs_deploy_fp32": _ratio(ms.get("deploy fp32"), ms.get("deploy int8")),
                 "int8_vs_naive_fp32": _ratio(ms.get("naive fp32"), ms.get("deploy int8")),
+                "naive_int8_vs_naive_fp32": _ratio(ms.get("naive fp32"), ms.get("naive int8")),
                 "gmac_per_s_fp32": round(macs / 1e6 / ms["deploy fp32"], 1) if "deploy fp32" in ms else None,
                 "gmac_per_s_int8": round(macs / 1e6 / ms["deploy int8"], 1) if "deploy int8" in ms else None,
                 "partitions_naive": n.get("partitions"), "partitions_deploy": d.get("partitions"),
@@ -188,6 +189,8 @@ def main() -> None:
     ap.add_argument("--int8-variants", default=None,
                     help="variants that also get an INT8 export (default: all; INT8 export of an s variant takes "
                          "~10 min on 2 cores)")
+    ap.add_argument("--update", action="store_true",
+                    help="keep the other variants' rows of the existing results/latency.json (refresh some)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=40)
     args = ap.parse_args()
@@ -195,6 +198,8 @@ def main() -> None:
     peak = peak_gmacs(min(args.threads, os.cpu_count() or 1))
     variants = args.variants.split(",")
     rows = []
+    if args.update and (OUT / "latency.json").is_file():
+        rows = [r for r in json.loads((OUT / "latency.json").read_text())["rows"] if r["variant"] not in variants]
     with Progress() as progress:
         task = progress.add_task("latency", total=len(variants))
         for variant in variants:
@@ -218,7 +223,7 @@ def write_results(rows: list[dict], args, peak: dict, show: bool = False) -> Non
         return fmt.format(v) if v is not None else "–"
 
     cells = [[r["variant"].replace("efficientmod_", ""), r["target"], f(r["naive_fp32_ms"]), f(r["deploy_fp32_ms"]),
-              f(r["deploy_int8_ms"]), f(r["deploy_vs_naive"], "{:.2f}×"), f(r["int8_vs_deploy_fp32"], "{:.2f}×"),
+              f(r["deploy_int8_ms"]), f(r.get("naive_int8_ms")), f(r["deploy_vs_naive"], "{:.2f}×"), f(r["int8_vs_deploy_fp32"], "{:.2f}×"),
               f(r.get("naive_fp32_alone_ms")), f(r.get("deploy_fp32_alone_ms")), f(r.get("deploy_int8_alone_ms")),
               f(r["int8_vs_naive_onnx_fp32"], "{:.2f}×"),
               f"{f(r['gmac_per_s_fp32'], '{:.0f}')} ({r['gmac_per_s_fp32'] / peak['fp32_gmacs']:.0%})"
@@ -230,12 +235,12 @@ def write_results(rows: list[dict], args, peak: dict, show: bool = False) -> Non
     goal_md = "\n".join(["| goal (xxs) | measured | met |", "|---|---|---|"]
                         + [f"| {g['goal']} | {g['measured']} | {_verdict(g)} |" for g in goals])
     emit_table(f"naive vs deploy vs INT8, 224², batch 1, {args.threads} threads, median of {args.runs} runs",
-               ["variant", "runtime", "naive fp32 ms", "deploy fp32 ms", "deploy int8 ms", "deploy/naive",
+               ["variant", "runtime", "naive fp32 ms", "deploy fp32 ms", "deploy int8 ms", "naive int8 ms", "deploy/naive",
                 "int8/fp32", "alone: naive", "alone: deploy", "alone: int8", "int8 vs naive ONNX (alone)",
                 "GMAC/s fp32 (% peak)", "GMAC/s int8 (% peak)", "XNNPACK partitions naive → deploy → int8",
                 "errors"], cells, OUT / "latency.md",
                f"{m['cpu']}, {m['cores']} cores, {args.threads} threads; {time.strftime('%Y-%m-%d')}. "
-               f"The first three columns time the three forms of one runtime interleaved in one process (ORT "
+               f"The first four columns time the forms of one runtime interleaved in one process (ORT "
                f"sessions without thread spinning, which would make them slow each other 2-3×); the ratios next "
                f"to them come from that run. 'alone' = `effmod bench`, each artifact in its own process with "
                f"the runtime's defaults; 'int8 vs naive ONNX' divides the naive ONNX fp32 alone time by this "

@@ -63,8 +63,8 @@ def why_executorch_vs_ort(lat: dict | None, prof: dict | None) -> list[str]:
         out.append(f"- **Deploy form**: one partition, no portable kernels in the hot path, and ExecuTorch runs at "
                    f"{et['deploy_fp32_alone_ms']:.2f} ms vs ORT {on['deploy_fp32_alone_ms']:.2f} ms "
                    f"(**{et['deploy_fp32_alone_ms'] / on['deploy_fp32_alone_ms']:.2f}×**) and TFLite-XNNPACK "
-                   f"{tf.get('deploy_fp32_alone_ms') or float('nan'):.2f} ms. The gap that remains to TFLite, which runs "
-                   f"the same XNNPACK kernels, is mostly ExecuTorch re-planning the XNNPACK runtime on every call "
+                   f"{tf.get('deploy_fp32_alone_ms') or float('nan'):.2f} ms. What ExecuTorch still spends beyond TFLite, "
+                   f"which runs the same XNNPACK kernels, is re-planning the XNNPACK runtime on every call "
                    f"(`XNNExecutor::prepare_args` → `xnn_reshape_runtime`)"
                    + (f": {replan:.0%} of its fp32 time" if replan is not None else "")
                    + (f" and {replan8:.0%} of its INT8 time (Q/DQ converts double the op count)" if replan8 is not None else "")
