@@ -64,6 +64,14 @@ def time_interleaved(paths: dict[str, str], threads: int, runs: int) -> dict[str
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def goal_verdict(goal: dict, bold_miss: bool = False) -> str:
+    """'yes', or 'no[, floor met][ (short by X×)]' for a goal row of latency.py's goal_check."""
+    if goal["met"]:
+        return "yes"
+    return ("**no**" if bold_miss else "no") + (", floor met" if goal.get("floor_met") else "") + (
+        f" (short by {goal['missed_by']})" if goal.get("missed_by") else "")
+
+
 class ExportFailed(RuntimeError):
     """``effmod export`` exited with an error (the message is its last lines of output)."""
 

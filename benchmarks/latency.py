@@ -30,7 +30,8 @@ import torch
 from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ExportFailed, emit_table, export_artifact, machine_info, time_interleaved  # noqa: E402
+from _common import (ExportFailed, emit_table, export_artifact, goal_verdict, machine_info,  # noqa: E402
+                     time_interleaved)
 
 from effmod.bench import bench  # noqa: E402
 from effmod.export.graph_stats import count_macs  # noqa: E402
@@ -83,7 +84,7 @@ def _ratio(a, b):
     return round(a / b, 2) if isinstance(a, float) and isinstance(b, float) and b > 0 else None
 
 
-def measure_variant(variant: str, args, peak: dict, progress, task) -> list[dict]:
+def measure_variant(variant: str, args, progress, task) -> list[dict]:
     macs = count_macs(create_model(variant), torch.randn(1, 3, 224, 224))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,12 +175,6 @@ def goal_check(rows: list[dict]) -> list[dict]:
     return out
 
 
-def _verdict(g: dict) -> str:
-    if g["met"]:
-        return "yes"
-    return "no" + (", floor met" if g.get("floor_met") else "") + (f" (short by {g['missed_by']})" if g.get("missed_by") else "")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", default=",".join(list_models()))
@@ -203,7 +198,7 @@ def main() -> None:
     with Progress() as progress:
         task = progress.add_task("latency", total=len(variants))
         for variant in variants:
-            rows += measure_variant(variant, args, peak, progress, task)
+            rows += measure_variant(variant, args, progress, task)
             write_results(rows, args, peak)  # after every variant: a killed run keeps what it measured
             progress.advance(task)
     write_results(rows, args, peak, show=True)
@@ -233,7 +228,7 @@ def write_results(rows: list[dict], args, peak: dict, show: bool = False) -> Non
               " → ".join(str(r[k] or "-") for k in ("partitions_naive", "partitions_deploy", "partitions_int8")),
               "; ".join(f"{k}: {v}" for k, v in r["errors"].items())[:160]] for r in rows]
     goal_md = "\n".join(["| goal (xxs) | measured | met |", "|---|---|---|"]
-                        + [f"| {g['goal']} | {g['measured']} | {_verdict(g)} |" for g in goals])
+                        + [f"| {g['goal']} | {g['measured']} | {goal_verdict(g)} |" for g in goals])
     emit_table(f"naive vs deploy vs INT8, 224², batch 1, {args.threads} threads, median of {args.runs} runs",
                ["variant", "runtime", "naive fp32 ms", "deploy fp32 ms", "deploy int8 ms", "naive int8 ms", "deploy/naive",
                 "int8/fp32", "alone: naive", "alone: deploy", "alone: int8", "int8 vs naive ONNX (alone)",

@@ -9,10 +9,13 @@ the whole file. Sections whose results file is missing say which script makes it
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RES = HERE / "results"
+sys.path.insert(0, str(HERE))
+from _common import goal_verdict  # noqa: E402
 
 
 def _load(name: str) -> dict | None:
@@ -146,9 +149,7 @@ def main() -> None:
     if lat and lat.get("goals"):
         md += ["| goal | measured | met |", "|---|---|---|"]
         for g in lat["goals"]:
-            verdict = "yes" if g["met"] else "**no**" + (", floor met" if g.get("floor_met") else "") + (
-                f" (short by {g['missed_by']})" if g.get("missed_by") else "")
-            md.append(f"| {g['goal']} | {g['measured']} | {verdict} |")
+            md.append(f"| {g['goal']} | {g['measured']} | {goal_verdict(g, bold_miss=True)} |")
     else:
         md.append("_missing: run `python benchmarks/latency.py`_")
     md += ["", "## Latency: naive vs deploy vs INT8, every variant (`benchmarks/latency.py`)", "",

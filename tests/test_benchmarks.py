@@ -56,7 +56,7 @@ def test_goal_check_floor_and_miss():
     lat.add_cross_runtime(rows)
     best = lat.goal_check(rows)[0]
     assert best["met"] is False and best["floor_met"] is True and best["missed_by"] == "1.13×"
-    assert lat._verdict(best) == "no, floor met (short by 1.13×)"
+    assert lat.goal_verdict(best) == "no, floor met (short by 1.13×)"
 
 
 def test_amdahl_ceiling():
