@@ -96,7 +96,7 @@ def why_ort_deploy(lat: dict | None, prof: dict | None) -> list[str]:
         "- Tried for ORT on 2026-11-24 (one-off experiments with `effmod bench`, xxs, alone, 2 threads; not re-run by "
         "these scripts): a channels-last deploy form (fused "
         "`LayerNormalization` + `MatMul`, broadcast multiply) ran 7.89 ms vs 7.30 ms for NCHW; averaging channels "
-        "with a constant 1×1 conv instead of `ReduceMean` 7.44 vs 7.22 ms; banded 7×7 depthwise 11.1 vs 8.7 ms. "
+        "with a constant 1×1 conv instead of `ReduceMean` 7.44 vs 7.22 ms; 7×7 depthwise in row bands 11.1 vs 8.7 ms. "
         "NCHW with `ReduceMean` stays ORT's form.",
     ]
     if r.get("deploy_vs_naive") and bn.get("deploy_vs_naive"):

@@ -8,7 +8,7 @@ import torch
 from effmod import runtime
 from effmod.cli import main
 from effmod.export import DeployOptions, reparameterize
-from effmod.export.deploy_modules import BandedDepthwiseConv
+from effmod.export.deploy_modules import SplitDepthwiseConv
 from effmod.models import create_model
 
 from .conftest import GOLDEN_CKPT, needs_shared, require_golden_checkpoint, perturb
@@ -166,13 +166,22 @@ def test_onnx_dynamic_batch(tmp_path):
     assert run.batch is None and run(np.zeros((5, 3, 64, 64), np.float32)).shape == (5, 10)
 
 
-def test_banded_depthwise_is_exact():
-    conv = torch.nn.Conv2d(16, 16, 7, padding=3, groups=16)
-    banded = BandedDepthwiseConv(conv)
-    assert [k for _, k in banded.bands] == [3, 3, 1]
+@pytest.mark.parametrize("k", [7, 9])
+def test_split_depthwise_is_exact(k):
+    conv = torch.nn.Conv2d(16, 16, k, padding=k // 2, groups=16)
+    split = SplitDepthwiseConv(conv)
+    taps = [w.shape[2] * w.shape[3] for w in split.weights]
+    assert max(taps) <= 25 and sum(taps) == k * k
+    if k == 7:
+        assert sorted(taps) == [12, 16, 21]   # three centred dilated parts, no shifted slices
     x = torch.randn(2, 16, 13, 9)
     with torch.no_grad():
-        assert (conv(x) - banded(x)).abs().max().item() <= 1e-5
+        assert (conv(x) - split(x)).abs().max().item() <= 1e-5
+
+
+def test_split_depthwise_refuses_what_it_cannot_centre():
+    with pytest.raises(ValueError, match="odd kernel"):
+        SplitDepthwiseConv(torch.nn.Conv2d(8, 8, 6, padding=3, groups=8))
 
 
 @pytest.mark.parametrize("options", [DeployOptions(channel_mean="conv", split_large_dw=True),

@@ -42,38 +42,57 @@ class ChannelNorm(nn.Module):
         return x
 
 
-class BandedDepthwiseConv(nn.Module):
-    """A k×k depthwise conv computed exactly as a sum of row bands of at most ``max_taps`` taps.
+def _split_taps(rows: tuple[int, int, int], cols: tuple[int, int, int], max_taps: int) -> list:
+    """Cover a kernel's taps with boxes of at most ``max_taps`` taps, each centred on the kernel centre.
 
-    XNNPACK (as bundled with ExecuTorch 1.4) has fast depthwise kernels up to 25 taps; a 7×7
-    (49 taps) falls off them and ran 17× slower than a 5×5 on these CPUs. Bands of 3×7 + 3×7 + 1×7,
-    with their outputs shifted into place, give the same sums using the fast kernels.
+    An axis is (first tap, step, count) of a progression symmetric about the centre. Taking every
+    other tap of an odd-length one gives two progressions (step doubled) that are both still
+    centred, so each box keeps the conv's symmetric padding and needs no shift or slice."""
+    if rows[2] * cols[2] <= max_taps:
+        return [(rows, cols)]
+    for axis in sorted((0, 1), key=lambda a: -(rows, cols)[a][2]):
+        first, step, count = (rows, cols)[axis]
+        if count > 1 and count % 2 == 1:
+            halves = [(first, 2 * step, (count + 1) // 2), (first + step, 2 * step, count // 2)]
+            return [box for h in halves
+                    for box in _split_taps(*((h, cols) if axis == 0 else (rows, h)), max_taps)]
+    raise ValueError(f"cannot split a {rows[2]}x{cols[2]} kernel into centred parts of <= {max_taps} taps")
+
+
+class SplitDepthwiseConv(nn.Module):
+    """A k×k depthwise conv computed exactly as a sum of dilated depthwise convs of at most
+    ``max_taps`` taps each.
+
+    XNNPACK (as bundled with ExecuTorch 1.4 and LiteRT 2.3) has fast depthwise kernels up to 25
+    taps; a 7×7 (49 taps) falls off them and ran 17× slower than a 5×5 on these CPUs. A 7×7 splits
+    into rows {1,3,5} × all columns (21 taps), rows {0,2,4,6} × columns {0,2,4,6} (16) and rows
+    {0,2,4,6} × columns {1,3,5} (12), each a dilation-2 conv centred like the original, so each
+    uses the original's padding and no output has to be shifted. Measured against the earlier row
+    bands (3×7 + 3×7 + 1×7 with sliced outputs): TFLite fp32 0.94×, INT8 0.92× the time (xxs).
     """
 
     def __init__(self, conv: nn.Conv2d, max_taps: int = 25):
         super().__init__()
-        if conv.stride != (1, 1) or conv.dilation != (1, 1):
-            raise ValueError("BandedDepthwiseConv needs stride 1 and dilation 1")
         kh, kw = conv.kernel_size
-        rows = max(1, max_taps // kw)
-        self.bands = [(r, min(rows, kh - r)) for r in range(0, kh, rows)]
-        self.padding = conv.padding
-        self.kh = kh
+        if (conv.stride != (1, 1) or conv.dilation != (1, 1) or kh % 2 == 0 or kw % 2 == 0
+                or conv.padding != (kh // 2, kw // 2)):
+            raise ValueError("SplitDepthwiseConv needs stride 1, dilation 1 and an odd kernel with 'same' padding")
         self.groups = conv.groups
+        self.parts = _split_taps((0, 1, kh), (0, 1, kw), max_taps)
+        w = conv.weight.detach()
         self.weights = nn.ParameterList(
-            nn.Parameter(conv.weight.detach()[:, :, r:r + k, :].clone()) for r, k in self.bands)
+            nn.Parameter(w[:, :, r0:r0 + rs * (rn - 1) + 1:rs, c0:c0 + cs * (cn - 1) + 1:cs].clone())
+            for (r0, rs, rn), (c0, cs, cn) in self.parts)
+        # padding of each part = the original padding minus its first tap's offset
+        self.conv_args = [((kh // 2 - r0, kw // 2 - c0), (rs, cs)) for (r0, rs, _), (c0, cs, _) in self.parts]
         self.bias = nn.Parameter(conv.bias.detach().clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Each band convolves with the conv's own symmetric padding, and its output rows are shifted
-        # by the band's offset with a slice. There is no separate pad op: XNNPACK refuses a
-        # quantized pad whose output scale differs from its input's.
-        out_h = x.shape[2] + 2 * self.padding[0] - self.kh + 1
         y = None
-        for i, ((r, _), w) in enumerate(zip(self.bands, self.weights)):
-            band = F.conv2d(x, w, self.bias if i == 0 else None, padding=self.padding, groups=self.groups)
-            band = band[:, :, r:r + out_h]
-            y = band if y is None else y + band
+        for i, (w, (padding, dilation)) in enumerate(zip(self.weights, self.conv_args)):
+            part = F.conv2d(x, w, self.bias if i == 0 else None, padding=padding, dilation=dilation,
+                            groups=self.groups)
+            y = part if y is None else y + part
         return y
 
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 
 from ..models.efficientmod import AttentionBlock, EfficientMod, ModulationBlock, PatchEmbed
-from .deploy_modules import (BandedDepthwiseConv, ChannelNorm, DeployAttentionBlock, DeployEfficientMod, DeployHead,
+from .deploy_modules import (SplitDepthwiseConv, ChannelNorm, DeployAttentionBlock, DeployEfficientMod, DeployHead,
                              DeployModulationBlock, DeployPatchEmbed)
 from .folding import (fold_bn_into_conv, fold_input_affine, fold_output_scale, linear_as_conv1x1,
                       norm_affine)
@@ -31,7 +31,7 @@ class DeployOptions:
     """Graph details chosen per target by measurement (see README, "Deploy form")."""
 
     channel_mean: str = "reduce"     # "reduce" (mean over dim 1) or "conv" (constant 1×1 conv)
-    split_large_dw: bool = False     # depthwise kernels over 25 taps -> exact row bands
+    split_large_dw: bool = False     # depthwise kernels over 25 taps -> exact dilated parts
 
 
 def _is_bn(m: nn.Module) -> bool:
@@ -100,8 +100,8 @@ class _Folder:
                            padding=conv.padding, groups=conv.groups)
             dw.load_state_dict(conv.state_dict())
             if self.options.split_large_dw and dw.kernel_size[0] * dw.kernel_size[1] > 25:
-                dw = BandedDepthwiseConv(dw)
-                self.report["depthwise_split_into_bands"] += 1
+                dw = SplitDepthwiseConv(dw)
+                self.report["depthwise_split_dilated"] += 1
             dws.append(dw)
         if mlp.expand and mlp.group > 1:
             self.report["repeat_to_broadcast"] += 1

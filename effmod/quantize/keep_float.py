@@ -9,7 +9,7 @@ import fnmatch
 import torch.nn as nn
 
 from ..errors import EffmodError
-from ..export.deploy_modules import BandedDepthwiseConv, ChannelNorm, DeployAttentionBlock, DeployHead
+from ..export.deploy_modules import SplitDepthwiseConv, ChannelNorm, DeployAttentionBlock, DeployHead
 
 KINDS: dict[str, str] = {
     "attention": "the attention blocks (stages 3-4 of xxs/xs/s): q/k/v, softmax, bmm, proj and their MLP",
@@ -25,7 +25,7 @@ def _is_kind(kind: str, module: nn.Module) -> bool:
     if kind == "norm":
         return isinstance(module, ChannelNorm)
     if kind == "dw":
-        return isinstance(module, BandedDepthwiseConv) or (
+        return isinstance(module, SplitDepthwiseConv) or (
             isinstance(module, nn.Conv2d) and module.groups > 1 and module.groups == module.in_channels)
     if kind == "head":
         return isinstance(module, DeployHead)
