@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -84,10 +85,24 @@ def _ratio(a, b):
     return round(a / b, 2) if isinstance(a, float) and isinstance(b, float) and b > 0 else None
 
 
+def alone_rounds(paths: dict, threads: int, runs: int, rounds: int) -> dict:
+    """Median over ``rounds`` of each artifact's alone time (``effmod bench``, own process). The
+    rounds go round-robin over every artifact of the variant, all runtimes, so a change in the
+    machine's load hits all of them alike and cross-runtime ratios come from one run."""
+    times: dict = {k: [] for k in paths}
+    for _ in range(rounds):
+        for k, path in paths.items():
+            r = bench(path, threads=threads, runs=runs)
+            if r.get("status") == "ok":
+                times[k].append(r["median_ms"])
+    return {k: statistics.median(v) for k, v in times.items() if v}
+
+
 def measure_variant(variant: str, args, progress, task) -> list[dict]:
     macs = count_macs(create_model(variant), torch.randn(1, 3, 224, 224))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        measured = {}
         for target in TARGETS:
             arts, errors = {}, {}
             for form in FORMS:
@@ -103,10 +118,14 @@ def measure_variant(variant: str, args, progress, task) -> list[dict]:
             timed = time_interleaved({f: m["path"] for f, m in arts.items()}, args.threads, args.runs) if arts else {}
             ms = {f: v for f, v in timed.items() if isinstance(v, float)}
             errors.update({f: f"load/run failed: {v}" for f, v in timed.items() if isinstance(v, str)})
-            alone = {}
-            for f in ms:
-                r = bench(arts[f]["path"], threads=args.threads, runs=args.runs)
-                alone[f] = r["median_ms"] if r.get("status") == "ok" else None
+            measured[target] = (arts, errors, ms)
+            progress.console.print(f"{variant} {target}: " + ", ".join(
+                f"{f} {ms[f]:.2f} ms" for f in ms) + (f"  errors: {errors}" if errors else ""))
+        progress.update(task, description=f"{variant} · alone ×{args.alone_rounds}")
+        alone = alone_rounds({(t, f): measured[t][0][f]["path"] for t in TARGETS for f in measured[t][2]},
+                             args.threads, args.runs, args.alone_rounds)
+        for target in TARGETS:
+            arts, errors, ms = measured[target]
             d = (arts.get("deploy fp32") or {}).get("delegation") or {}
             n = (arts.get("naive fp32") or {}).get("delegation") or {}
             q = (arts.get("deploy int8") or {}).get("delegation") or {}
@@ -114,7 +133,9 @@ def measure_variant(variant: str, args, progress, task) -> list[dict]:
             rows.append({
                 "variant": variant, "target": target, "gmacs": round(macs / 1e9, 3),
                 **{f"{f.replace(' ', '_')}_ms": round(ms[f], 2) if f in ms else None for f in FORMS},
-                **{f"{f.replace(' ', '_')}_alone_ms": round(v, 2) if v else None for f, v in alone.items()},
+                **{f"{f.replace(' ', '_')}_alone_ms": round(alone[(target, f)], 2) if (target, f) in alone else None
+                   for f in ms},
+                "alone_rounds": args.alone_rounds,
                 "deploy_vs_naive": _ratio(ms.get("naive fp32"), ms.get("deploy fp32")),
                 "int8_vs_deploy_fp32": _ratio(ms.get("deploy fp32"), ms.get("deploy int8")),
                 "int8_vs_naive_fp32": _ratio(ms.get("naive fp32"), ms.get("deploy int8")),
@@ -127,8 +148,6 @@ def measure_variant(variant: str, args, progress, task) -> list[dict]:
                 "weights": "reference checkpoint" if variant == "efficientmod_xxs" and args.weights else "random init",
                 "errors": errors,
             })
-            progress.console.print(f"{variant} {target}: " + ", ".join(
-                f"{f} {ms[f]:.2f} ms" for f in ms) + (f"  errors: {errors}" if errors else ""))
     return rows
 
 
@@ -184,6 +203,8 @@ def main() -> None:
     ap.add_argument("--int8-variants", default=None,
                     help="variants that also get an INT8 export (default: all; INT8 export of an s variant takes "
                          "~10 min on 2 cores)")
+    ap.add_argument("--alone-rounds", type=int, default=3,
+                    help="round-robin rounds of alone timings over all of a variant's artifacts (median)")
     ap.add_argument("--update", action="store_true",
                     help="keep the other variants' rows of the existing results/latency.json (refresh some)")
     ap.add_argument("--threads", type=int, default=2)
@@ -229,6 +250,11 @@ def write_results(rows: list[dict], args, peak: dict, show: bool = False) -> Non
               "; ".join(f"{k}: {v}" for k, v in r["errors"].items())[:160]] for r in rows]
     goal_md = "\n".join(["| goal (xxs) | measured | met |", "|---|---|---|"]
                         + [f"| {g['goal']} | {g['measured']} | {goal_verdict(g)} |" for g in goals])
+    multi = sorted({r["variant"].removeprefix("efficientmod_") for r in rows if r.get("alone_rounds", 1) > 1})
+    n_rounds = max((r.get("alone_rounds", 1) for r in rows), default=1)
+    rounds_note = (f"median of {n_rounds} rounds that went round-robin over all of a variant's artifacts, every runtime, "
+                   f"so a change in load hits them alike ({', '.join(multi)}; the other variants: one run each)"
+                   if multi else "one run each")
     emit_table(f"naive vs deploy vs INT8, 224², batch 1, {args.threads} threads, median of {args.runs} runs",
                ["variant", "runtime", "naive fp32 ms", "deploy fp32 ms", "deploy int8 ms", "naive int8 ms", "deploy/naive",
                 "int8/fp32", "alone: naive", "alone: deploy", "alone: int8", "int8 vs naive ONNX (alone)",
@@ -238,7 +264,7 @@ def write_results(rows: list[dict], args, peak: dict, show: bool = False) -> Non
                f"The first four columns time the forms of one runtime interleaved in one process (ORT "
                f"sessions without thread spinning, which would make them slow each other 2-3×); the ratios next "
                f"to them come from that run. 'alone' = `effmod bench`, each artifact in its own process with "
-               f"the runtime's defaults; 'int8 vs naive ONNX' divides the naive ONNX fp32 alone time by this "
+               f"the runtime's defaults, {rounds_note}; 'int8 vs naive ONNX' divides the naive ONNX fp32 alone time by this "
                f"row's INT8 alone time. xxs uses the reference checkpoint, the other variants random init. "
                f"Peak is an estimate: {peak['fp32_gmacs']:.0f} GMAC/s fp32, {peak['int8_gmacs']:.0f} int8 "
                f"({peak['assumption']}, {peak['clock_mhz']:.0f} MHz"
