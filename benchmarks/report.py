@@ -133,6 +133,17 @@ def why_int8(lat: dict | None, prof: dict | None) -> list[str]:
     if tot:
         lines.append(f"- In ORT's INT8 graph the quantized convs take {mac:.2f} ms of {tot:.2f} ms; Quantize/Dequantize "
                      f"at the float islands' borders alone take {qd:.2f} ms.")
+    lines.append(
+        "- Tried for XNNPACK on 2026-11-24 (one-off experiments, xxs, 2 threads, forms timed interleaved in one "
+        "process; not re-run by these scripts). Ablations of the TFLite fp32 deploy model (each part removed, timing "
+        "only): the row-banded 7×7 depthwise was 18 % of the time (a single 5×5 pass: 3 %), the channel norms 7 %, "
+        "GELU 5 %. The dilated ≤25-tap split of the depthwise (now the deploy form) took 0.94× (fp32) and 0.91× "
+        "(INT8) of the banded time. Ideas that measured no better: INT8 depthwise (ExecuTorch 6.42 vs 5.73 ms; "
+        "TFLite 6.41 vs 5.83 ms), INT8 ADD in TFLite (XNNPACK left 23 ADDs undelegated, 24 partitions), "
+        "dynamic-range INT8 convs in TFLite (6.05 vs 5.55 ms, no AMX kernels picked), LiteRT's "
+        "`experimental_default_delegate_latest_features` (6.09 vs 6.04 ms), a pad-then-valid banded depthwise "
+        "(1.12× slower: the pad is not fused). Computing the norm's variance as E[x²]−E[x]² (one pass fewer) "
+        "measured 0.97× but cancels badly in fp16, so it was not adopted.")
     return lines
 
 
