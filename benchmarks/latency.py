@@ -102,7 +102,7 @@ def measure_variant(variant: str, args, progress, task) -> list[dict]:
     macs = count_macs(create_model(variant), torch.randn(1, 3, 224, 224))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        measured = {}
+        measured, alone_paths = {}, {}
         for target in TARGETS:
             arts, errors = {}, {}
             for form in FORMS:
@@ -119,11 +119,11 @@ def measure_variant(variant: str, args, progress, task) -> list[dict]:
             ms = {f: v for f, v in timed.items() if isinstance(v, float)}
             errors.update({f: f"load/run failed: {v}" for f, v in timed.items() if isinstance(v, str)})
             measured[target] = (arts, errors, ms)
+            alone_paths.update({(target, f): arts[f]["path"] for f in ms})
             progress.console.print(f"{variant} {target}: " + ", ".join(
                 f"{f} {ms[f]:.2f} ms" for f in ms) + (f"  errors: {errors}" if errors else ""))
         progress.update(task, description=f"{variant} · alone ×{args.alone_rounds}")
-        alone = alone_rounds({(t, f): measured[t][0][f]["path"] for t in TARGETS for f in measured[t][2]},
-                             args.threads, args.runs, args.alone_rounds)
+        alone = alone_rounds(alone_paths, args.threads, args.runs, args.alone_rounds)
         for target in TARGETS:
             arts, errors, ms = measured[target]
             d = (arts.get("deploy fp32") or {}).get("delegation") or {}

@@ -140,9 +140,9 @@ def why_int8(lat: dict | None, prof: dict | None) -> list[str]:
         "GELU 5 %. The dilated ≤25-tap split of the depthwise (now the deploy form) took 0.94× (fp32) and 0.91× "
         "(INT8) of the banded time. Ideas that measured no better: INT8 depthwise (ExecuTorch 6.42 vs 5.73 ms; "
         "TFLite 6.41 vs 5.83 ms), INT8 ADD in TFLite (XNNPACK left 23 ADDs undelegated, 24 partitions), "
-        "dynamic-range INT8 convs in TFLite (6.05 vs 5.55 ms, no AMX kernels picked), LiteRT's "
+        "dynamic-range INT8 convs in TFLite (6.05 vs 5.55 ms), LiteRT's "
         "`experimental_default_delegate_latest_features` (6.09 vs 6.04 ms), a pad-then-valid banded depthwise "
-        "(1.12× slower: the pad is not fused). Computing the norm's variance as E[x²]−E[x]² (one pass fewer) "
+        "(1.12× slower). Computing the norm's variance as E[x²]−E[x]² (one pass fewer) "
         "measured 0.97× but cancels badly in fp16, so it was not adopted.")
     return lines
 

@@ -20,8 +20,8 @@ import torch
 import torch.nn as nn
 
 from ..models.efficientmod import AttentionBlock, EfficientMod, ModulationBlock, PatchEmbed
-from .deploy_modules import (SplitDepthwiseConv, ChannelNorm, DeployAttentionBlock, DeployEfficientMod, DeployHead,
-                             DeployModulationBlock, DeployPatchEmbed)
+from .deploy_modules import (ChannelNorm, DeployAttentionBlock, DeployEfficientMod, DeployHead, DeployModulationBlock,
+                             DeployPatchEmbed, SplitDepthwiseConv)
 from .folding import (fold_bn_into_conv, fold_input_affine, fold_output_scale, linear_as_conv1x1,
                       norm_affine)
 
@@ -31,7 +31,7 @@ class DeployOptions:
     """Graph details chosen per target by measurement (see README, "Deploy form")."""
 
     channel_mean: str = "reduce"     # "reduce" (mean over dim 1) or "conv" (constant 1×1 conv)
-    split_large_dw: bool = False     # depthwise kernels over 25 taps -> exact dilated parts
+    split_large_dw: bool = False     # depthwise kernels over 25 taps (XNNPACK's fast limit) -> exact dilated parts
 
 
 def _is_bn(m: nn.Module) -> bool:
@@ -99,7 +99,7 @@ class _Folder:
             dw = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,
                            padding=conv.padding, groups=conv.groups)
             dw.load_state_dict(conv.state_dict())
-            if self.options.split_large_dw and dw.kernel_size[0] * dw.kernel_size[1] > 25:
+            if self.options.split_large_dw and dw.kernel_size[0] * dw.kernel_size[1] > SplitDepthwiseConv.MAX_TAPS:
                 dw = SplitDepthwiseConv(dw)
                 self.report["depthwise_split_dilated"] += 1
             dws.append(dw)
