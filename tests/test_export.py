@@ -184,10 +184,16 @@ def test_split_depthwise_refuses_what_it_cannot_centre():
         SplitDepthwiseConv(torch.nn.Conv2d(8, 8, 6, padding=3, groups=8))
 
 
-@pytest.mark.parametrize("options", [DeployOptions(channel_mean="conv", split_large_dw=True),
-                                     DeployOptions(split_large_dw=True)])
-def test_runtime_specific_deploy_options_keep_parity(options):
-    model = perturb(create_model("efficientmod_s_bn"))
+@pytest.mark.parametrize("options", [DeployOptions(channel_mean="conv", split_large_dw=True, tile_context=True),
+                                     DeployOptions(split_large_dw=True, tile_context=True),
+                                     DeployOptions(tile_context=True)])
+@pytest.mark.parametrize("name", ["efficientmod_s_bn", "efficientmod_xxs"])
+def test_runtime_specific_deploy_options_keep_parity(options, name):
+    model = perturb(create_model(name))
     x = torch.randn(1, 3, 224, 224)
+    deployed, report = reparameterize(model, report=True, options=options)
     with torch.no_grad():
-        assert (model(x) - reparameterize(model, options=options)(x)).abs().max().item() <= 1e-4
+        assert (model(x) - deployed(x)).abs().max().item() <= 1e-4
+    assert report["repeat_folded_into_g"] > 0 and "repeat_to_broadcast" not in report
+    # every repeat went into g: no block is left with a 5-D broadcast
+    assert all(b.group == 1 for b in deployed.modules() if hasattr(b, "group"))

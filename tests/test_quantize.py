@@ -143,9 +143,13 @@ def test_int8_tflite_really_is_integer(int8_exports):
     from ai_edge_litert.interpreter import Interpreter
 
     it = Interpreter(model_path=int8_exports[2]["tflite"]["path"])
-    conv_inputs = [it.get_tensor_details()[o["inputs"][1]]["dtype"] for o in it._get_ops_details()
-                   if o["op_name"] == "CONV_2D"]
+    ops, tensors = it._get_ops_details(), it.get_tensor_details()
+    conv_inputs = [tensors[o["inputs"][1]]["dtype"] for o in ops if o["op_name"] == "CONV_2D"]
     assert conv_inputs and all(d == np.int8 for d in conv_inputs)
+    # the modulation multiplies (one per modulation block: xxs has 12) run in INT8, the norms' stay float
+    int8_muls = [o for o in ops if o["op_name"] == "MUL" and tensors[o["outputs"][0]]["dtype"] == np.int8]
+    assert len(int8_muls) == int8_exports[2]["tflite"]["quantization"]["int8_products"] == 12
+    assert all("ChannelNorm" not in tensors[o["outputs"][0]]["name"] for o in int8_muls)
 
 
 # ----------------------------------------------------------------------------- bad input

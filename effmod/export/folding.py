@@ -65,6 +65,12 @@ def linear_as_conv1x1(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Con
     return conv
 
 
+def tile_output_channels(conv: nn.Conv2d, times: int) -> nn.Conv2d:
+    """A 1×1 conv whose output is ``conv``'s repeated ``times`` along channels, i.e. ``out.repeat(1, times, 1, 1)``."""
+    bias = None if conv.bias is None else conv.bias.detach().repeat(times)
+    return linear_as_conv1x1(conv.weight.detach().flatten(1).repeat(times, 1), bias)
+
+
 def fold_batchnorm(module: nn.Module) -> nn.Module:
     """Return a copy of any torch model with every BatchNorm that directly follows a Conv or Linear
     (and is that layer's only user) folded into it. Other BatchNorms are kept. Uses torch.fx, so the

@@ -8,7 +8,8 @@ What it does (each counted in the report):
 - BatchNorm after a patch-embedding conv folded into that conv;
 - LayerScale (``gamma_1``, ``ls1``, ``ls2``) folded into the projection before it;
 - the attention softmax scale folded into the q rows of ``qkv`` (then split into q, k, v convs);
-- ``repeat`` + multiply replaced by a broadcast multiply;
+- ``repeat`` + multiply replaced by a broadcast multiply, or (``tile_context``) the repeat folded into
+  the rows of ``g`` so the multiply is a plain elementwise one;
 - dropout / drop-path removed (the deploy modules have none).
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..models.efficientmod import AttentionBlock, EfficientMod, ModulationBlock,
 from .deploy_modules import (ChannelNorm, DeployAttentionBlock, DeployEfficientMod, DeployHead, DeployModulationBlock,
                              DeployPatchEmbed, SplitDepthwiseConv)
 from .folding import (fold_bn_into_conv, fold_input_affine, fold_output_scale, linear_as_conv1x1,
-                      norm_affine)
+                      norm_affine, tile_output_channels)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class DeployOptions:
 
     channel_mean: str = "reduce"     # "reduce" (mean over dim 1) or "conv" (constant 1×1 conv)
     split_large_dw: bool = False     # depthwise kernels over 25 taps (XNNPACK's fast limit) -> exact dilated parts
+    # Fold the context's repeat over the channel groups into g's rows (g: D -> group*D channels). It costs
+    # (group-1)*D*C MACs per pixel, but the multiply becomes plain 4-D: litert-torch turns the broadcast
+    # form's 5-D view into an NHWC<->NCHW transpose pair around every modulation multiply.
+    tile_context: bool = False
 
 
 def _is_bn(m: nn.Module) -> bool:
@@ -103,17 +108,22 @@ class _Folder:
                 dw = SplitDepthwiseConv(dw)
                 self.report["depthwise_split_dilated"] += 1
             dws.append(dw)
-        if mlp.expand and mlp.group > 1:
-            self.report["repeat_to_broadcast"] += 1
+        g, group = self.projection(ctx.g, None), mlp.group
+        if mlp.expand and group > 1:
+            if self.options.tile_context:
+                g, group = tile_output_channels(g, group), 1
+                self.report["repeat_folded_into_g"] += 1
+            else:
+                self.report["repeat_to_broadcast"] += 1
         gamma = blk.gamma_1.detach() if isinstance(blk.gamma_1, torch.Tensor) else None
         return DeployModulationBlock(
             norm=norm,
             f=self.consumer(ctx.f, s, t),
             dws=dws,
-            g=self.projection(ctx.g, None),
+            g=g,
             fc1=self.consumer(mlp.fc1, s, t),
             fc2=self.projection(mlp.fc2, gamma),
-            group=mlp.group,
+            group=group,
             expand=mlp.expand,
         )
 

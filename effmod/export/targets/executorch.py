@@ -13,7 +13,7 @@ SUFFIX = ".pte"
 PRECISIONS = ("fp32", "int8")
 # conv channel-mean: 47 -> 1 XNNPACK partitions; plus 7×7 dw split into ≤25-tap parts: 19.6 -> 10.0 ms with
 # row bands (xxs, 2 threads), then 0.95× (fp32) / 0.95× (int8) that time with the dilated split.
-DEPLOY_OPTIONS = DeployOptions(channel_mean="conv", split_large_dw=True)
+DEPLOY_OPTIONS = DeployOptions(channel_mean="conv", split_large_dw=True, tile_context=True)
 
 
 def lowered_delegation(edge) -> dict:

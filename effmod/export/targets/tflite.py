@@ -15,7 +15,7 @@ SUFFIX = ".tflite"
 PRECISIONS = ("fp32", "int8")
 # XNNPACK lacks fast >25-tap depthwise kernels: 7×7 split into row bands measured 14.8 -> 9.1 ms (xxs, 2 threads);
 # the dilated split (no slices) then 0.94× (fp32) / 0.91× (int8) of the banded time.
-DEPLOY_OPTIONS = DeployOptions(split_large_dw=True)
+DEPLOY_OPTIONS = DeployOptions(split_large_dw=True, tile_context=True)
 
 
 def convert(job: ExportJob, out_path: Path) -> TargetResult:
