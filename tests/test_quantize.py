@@ -146,6 +146,8 @@ def test_int8_tflite_really_is_integer(int8_exports):
     ops, tensors = it._get_ops_details(), it.get_tensor_details()
     conv_inputs = [tensors[o["inputs"][1]]["dtype"] for o in ops if o["op_name"] == "CONV_2D"]
     assert conv_inputs and all(d == np.int8 for d in conv_inputs)
+    pads = [tensors[o["outputs"][0]]["dtype"] for o in ops if o["op_name"] == "PAD"]
+    assert pads and all(d == np.int8 for d in pads)   # the patch embeddings' zero padding, in INT8
     # the modulation multiplies (one per modulation block: xxs has 12) run in INT8, the norms' stay float
     int8_muls = [o for o in ops if o["op_name"] == "MUL" and tensors[o["outputs"][0]]["dtype"] == np.int8]
     assert len(int8_muls) == int8_exports[2]["tflite"]["quantization"]["int8_products"] == 12
