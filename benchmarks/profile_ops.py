@@ -219,7 +219,7 @@ def to_markdown(r: dict) -> str:
         md += ["", f"INT8 ceiling from the deploy fp32 ORT profile: MAC ops are {c['mac_share']:.0%} of node time, so "
                f"making only them faster caps the speed-up at {c['ceiling_if_mac_free']:.2f}× (free) or "
                f"{c['ceiling_if_mac_4x']:.2f}× (4× faster, the VNNI ideal); the rest is norm, GELU, multiply, "
-               f"residual add and layout work that INT8 graphs keep in float."]
+               f"residual add and layout work that ORT's INT8 graph keeps in float."]
     m = r["machine"]
     md += ["", f"{m['cpu']}, {m['cores']} cores; {r['date']}. ExecuTorch shares are py-spy samples of the calling "
            "thread (which also runs its share of XNNPACK's pool work); per-op XNNPACK kernel names are not "

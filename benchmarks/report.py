@@ -117,46 +117,51 @@ def why_int8(lat: dict | None, prof: dict | None) -> list[str]:
     mac = q.get("MAC ops", {}).get("ms", 0.0)
     tot = prof["onnxruntime"].get("deploy int8", {}).get("total_ms", 0.0)
     naive = _row(lat, "efficientmod_xxs", "onnx").get("naive_fp32_alone_ms")
-    dep = _row(lat, "efficientmod_xxs", "onnx").get("deploy_fp32_alone_ms")
+    tfl = _row(lat, "efficientmod_xxs", "tflite")
     lines = [
-        f"- Amdahl: in the deploy fp32 profile the MAC ops (1×1 and depthwise convs, head) are {c['mac_share']:.0%} of "
-        f"the time. If INT8 made them free the model would get at most {c['ceiling_if_mac_free']:.2f}× faster; at the "
-        f"VNNI ideal of 4× per MAC, {c['ceiling_if_mac_4x']:.2f}×. The rest — channel norms, GELU, residual adds, "
-        f"layout — is memory-bound float work that every INT8 recipe here keeps in float (INT8 norms and GELU cost "
-        f"accuracy; XNNPACK has no INT8 GELU). TFLite also runs the modulation multiply in INT8; ExecuTorch quantizes "
-        f"whatever XNNPACKQuantizer annotates outside the norm and depthwise modules.",
+        f"- Amdahl, in ORT: in its deploy fp32 profile the MAC ops (1×1 and depthwise convs, head) are "
+        f"{c['mac_share']:.0%} of the time. If INT8 made them free the model would get at most "
+        f"{c['ceiling_if_mac_free']:.2f}× faster; at the VNNI ideal of 4× per MAC, {c['ceiling_if_mac_4x']:.2f}×. "
+        f"The rest — channel norms, GELU, residual adds, layout — is memory-bound float work that every INT8 "
+        f"recipe here keeps in float (INT8 norms and GELU cost accuracy; XNNPACK has no INT8 GELU). TFLite also "
+        f"runs the modulation multiply and the patch embeddings' padding in INT8; ExecuTorch quantizes whatever "
+        f"XNNPACKQuantizer annotates outside the norm and depthwise modules.",
     ]
-    if naive and dep:
-        lines.append(f"- Measured against that: naive ONNX fp32 {naive:.2f} ms, deploy fp32 {dep:.2f} ms "
-                     f"({naive / dep:.2f}×). 2.5× over naive needs {naive / 2.5:.2f} ms, i.e. "
-                     f"{dep / (naive / 2.5):.2f}× over the deploy fp32 model — above the {c['ceiling_if_mac_4x']:.2f}× "
-                     f"that a 4× INT8 speed-up of every MAC op would give.")
     if tot:
         lines.append(f"- In ORT's INT8 graph the quantized convs take {mac:.2f} ms of {tot:.2f} ms; Quantize/Dequantize "
-                     f"at the float islands' borders alone take {qd:.2f} ms.")
+                     f"at the float islands' borders alone take {qd:.2f} ms. ORT's INT8 model is therefore barely faster "
+                     f"than its fp32 one, and the best INT8 artifact is TFLite's.")
+    if naive and tfl.get("deploy_int8_alone_ms") and tfl.get("deploy_fp32_alone_ms"):
+        i8, f32 = tfl["deploy_int8_alone_ms"], tfl["deploy_fp32_alone_ms"]
+        lines.append(f"- TFLite, alone: naive ONNX fp32 {naive:.2f} ms, TFLite deploy fp32 {f32:.2f} ms, TFLite INT8 "
+                     f"{i8:.2f} ms ({f32 / i8:.2f}× its fp32, {naive / i8:.2f}× naive ONNX). 2.5× needs "
+                     f"{naive / 2.5:.2f} ms.")
+    lines.append(
+        "- Where the TFLite INT8 time goes (xxs, `perf record` over both threads, 2026-11-24, one-off): INT8 convs on "
+        "AMX tiles 29 % (`xnn_qs8_qc8w_[i]gemm_..._16x64c4__avx512amx`), float 7×7 depthwise parts 16 %, the "
+        "thread pool's hand-offs and spinning about 18 %, the INT8 modulation multiply 5 % (an AVX, not AVX-512, "
+        "kernel), attention batch-matmuls 4 % and their transposes 3 %, Quantize/Dequantize converts 4 %, residual "
+        "and depthwise-part adds 2 %. The INT8 MACs are under a third of the time; most of the rest is float work "
+        "and synchronisation that INT8 does not touch.")
+    lines.append(
+        "- What moved INT8 on 2026-11-24 (TFLite, interleaved): litert-torch had wrapped every modulation multiply in "
+        "an NHWC↔NCHW transpose pair (the broadcast form's channel-splitting reshape). Folding the context's repeat "
+        "into `g` removed them (0.93× the time) and let the multiply run in INT8 (0.84× in all). Quantizing PAD "
+        "moved the input QUANTIZE before the patch embeddings' padding, so XNNPACK no longer pads in float "
+        "(0.91×). Old and new INT8 artifact timed interleaved: 5.63 → 4.31 ms (0.77×); fp32 7.87 → 7.82 ms. SQNR "
+        "stayed at 37.5 dB on 32 CIFAR images throughout.")
     lines.append(
         "- Tried for XNNPACK on 2026-11-24 (one-off experiments, xxs, 2 threads, forms timed interleaved in one "
         "process; not re-run by these scripts). Ablations of the TFLite fp32 deploy model (each part removed, timing "
         "only): the row-banded 7×7 depthwise was 18 % of the time (a single 5×5 pass: 3 %), the channel norms 7 %, "
         "GELU 5 %. The dilated ≤25-tap split of the depthwise (now the deploy form) took 0.94× (fp32) and 0.91× "
-        "(INT8) of the banded time. Ideas that measured no better: INT8 depthwise (ExecuTorch 6.42 vs 5.73 ms; "
-        "TFLite 6.41 vs 5.83 ms), INT8 ADD in TFLite (XNNPACK left 23 ADDs undelegated, 24 partitions), "
-        "dynamic-range INT8 convs in TFLite (6.05 vs 5.55 ms), LiteRT's "
-        "`experimental_default_delegate_latest_features` (6.09 vs 6.04 ms), a pad-then-valid banded depthwise "
-        "(1.12× slower). Computing the norm's variance as E[x²]−E[x]² (one pass fewer) "
-        "measured 0.97× but cancels badly in fp16, so it was not adopted.")
-    lines.append(
-        "- Where the TFLite INT8 time goes (xxs, `perf record` over both threads, 2026-11-24, one-off): INT8 convs on "
-        "AMX tiles 26 % (`xnn_qs8_qc8w_[i]gemm_..._16x64c4__avx512amx`), float 7×7 depthwise parts 16 %, the "
-        "thread pool's hand-offs and spinning about 20 %, the INT8 modulation multiply 4 %, Quantize/Dequantize "
-        "converts 4 %, PAD before the patch-embedding convs 3 %, attention batch-matmuls 4 % and their transposes "
-        "3 %. The INT8 MACs are a quarter of the time; most of the rest is float work and synchronisation that "
-        "INT8 does not touch.")
-    lines.append(
-        "- What moved INT8 on 2026-11-24: litert-torch had wrapped every modulation multiply in an NHWC↔NCHW transpose "
-        "pair (the broadcast form's channel-splitting reshape). Folding the context's repeat into `g` removed them "
-        "(TFLite INT8 0.93×, ExecuTorch INT8 0.89× the time), and made it possible to run the multiply in INT8 "
-        "(TFLite 0.84× in all, SQNR unchanged at 37.5 dB on 32 CIFAR images).")
+        "(INT8) of the banded time; other exact partitions of the 7×7 (a 5×5 centre plus ring parts, 4 or 5 parts "
+        "sized for XNNPACK's 9- and 4-tap kernels) measured within 1 % of it. Ideas that measured no better: INT8 "
+        "depthwise (ExecuTorch 6.42 vs 5.73 ms; TFLite 6.41 vs 5.83 ms), INT8 residual adds (same speed, SQNR 31.2 "
+        "vs 37.5 dB; quantizing every ADD left 23 undelegated), INT8 norm multiplies, INT8 transposes, dynamic-range "
+        "INT8 convs in TFLite (6.05 vs 5.55 ms), LiteRT's `experimental_default_delegate_latest_features` (6.09 vs "
+        "6.04 ms), a pad-then-valid banded depthwise (1.12× slower). Computing the norm's variance as E[x²]−E[x]² "
+        "(one pass fewer) measured 0.97× but cancels badly in fp16, so it was not adopted.")
     return lines
 
 
@@ -181,7 +186,7 @@ def main() -> None:
            "## Why", "", "### Why ExecuTorch-XNNPACK fp32 was 2× slower than ORT", "",
            *why_executorch_vs_ort(lat, prof), "",
            "### Why the deploy form gains little on ORT (LayerNorm variants)", "", *why_ort_deploy(lat, prof), "",
-           "### Why INT8 is far from 2.5× over naive ONNX", "", *why_int8(lat, prof), "",
+           "### Why INT8 is short of 2.5× over naive ONNX", "", *why_int8(lat, prof), "",
            "## Where the time goes (`benchmarks/profile_ops.py`)", "", _table("profile"), "",
            "## Export time (`benchmarks/export_time.py`)", "", _table("export_time"), "",
            "## INT8 per target, xxs (`benchmarks/int8.py`)", "", _table("int8"), "",
