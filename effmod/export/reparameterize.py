@@ -34,8 +34,8 @@ class DeployOptions:
     channel_mean: str = "reduce"     # "reduce" (mean over dim 1) or "conv" (constant 1×1 conv)
     split_large_dw: bool = False     # depthwise kernels over 25 taps (XNNPACK's fast limit) -> exact dilated parts
     # Fold the context's repeat over the channel groups into g's rows (g: D -> group*D channels). It costs
-    # (group-1)*D*C MACs per pixel, but the multiply becomes plain 4-D: litert-torch turns the broadcast
-    # form's 5-D view into an NHWC<->NCHW transpose pair around every modulation multiply.
+    # (group-1)*D*C MACs per pixel, but the multiply becomes plain elementwise: litert-torch wraps the
+    # broadcast form's channel-splitting view [B, group, D, H*W] in an NHWC<->NCHW transpose pair.
     tile_context: bool = False
 
 
