@@ -1,7 +1,15 @@
 """Machine and version facts recorded with every benchmark result."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from effmod.machine import machine_info  # noqa: F401 - re-exported for the scripts
+
+OUT = Path(__file__).resolve().parent / "results"
+GOLDEN = Path(__file__).resolve().parents[2] / "shared/reference/efficientmod_xxs_seed0_official_format.pth"
+# The forms the latency and profile scripts export: the official graph as-is ("naive") or effmod's deploy form.
+FORMS = {"naive fp32": ["--precision", "fp32", "--no-deploy-form"], "deploy fp32": ["--precision", "fp32"],
+         "deploy int8": ["--quantize", "int8"], "naive int8": ["--quantize", "int8", "--no-deploy-form"]}
 
 
 def emit_table(title: str, columns: list[str], rows: list[list[str]], md_path, footer: str,
@@ -74,6 +82,16 @@ def goal_verdict(goal: dict, bold_miss: bool = False) -> str:
 
 class ExportFailed(RuntimeError):
     """``effmod export`` exited with an error (the message is its last lines of output)."""
+
+
+def export_form(model: str, target: str, form: str, out: Path, weights: str, calib: str | None = None,
+                calib_size: int | None = None) -> dict:
+    """Export one of ``FORMS`` of ``model`` for ``target`` under ``out``; its manifest."""
+    tag = form.replace(" ", "_")
+    cli = ["--target", target, "--model", model, *FORMS[form], "--weights", weights, "--output", str(out / tag)]
+    if "int8" in form:
+        cli += (["--calib", calib] if calib else []) + (["--calib-size", str(calib_size)] if calib_size else [])
+    return export_artifact(cli, out / f"{target}_{tag}.json")
 
 
 def export_artifact(args: list[str], json_path) -> dict:

@@ -15,11 +15,7 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit_table, export_artifact, machine_info, time_interleaved  # noqa: E402
-
-OUT = Path(__file__).resolve().parent / "results"
-REPO = Path(__file__).resolve().parents[1]
-GOLDEN = REPO.parent / "shared/reference/efficientmod_xxs_seed0_official_format.pth"
+from _common import GOLDEN, OUT, emit_table, export_artifact, machine_info, time_interleaved  # noqa: E402
 TARGETS = ("executorch", "tflite", "onnx")
 GOAL = {"executorch": 1.25, "tflite": 1.25}
 

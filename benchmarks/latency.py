@@ -31,19 +31,14 @@ import torch
 from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (ExportFailed, emit_table, export_artifact, goal_verdict, machine_info,  # noqa: E402
-                     time_interleaved)
+from _common import (FORMS, GOLDEN, OUT, ExportFailed, emit_table, export_form, goal_verdict,  # noqa: E402
+                     machine_info, time_interleaved)
 
 from effmod.bench import bench  # noqa: E402
 from effmod.export.graph_stats import count_macs  # noqa: E402
 from effmod.models import create_model, list_models  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results"
-REPO = Path(__file__).resolve().parents[1]
-GOLDEN = REPO.parent / "shared/reference/efficientmod_xxs_seed0_official_format.pth"
 TARGETS = ("onnx", "tflite", "executorch")
-FORMS = {"naive fp32": ["--precision", "fp32", "--no-deploy-form"], "deploy fp32": ["--precision", "fp32"],
-         "deploy int8": ["--quantize", "int8"], "naive int8": ["--quantize", "int8", "--no-deploy-form"]}
 GOALS = {"int8_vs_naive_onnx": 2.5, "int8_vs_naive_onnx_floor": 2.0, "deploy_vs_naive": 1.3,
          "tflite_vs_executorch": 1.2}
 
@@ -72,17 +67,10 @@ def peak_gmacs(cores: int) -> dict:
 
 
 def export(variant: str, target: str, form: str, out: Path, args) -> dict:
-    tag = form.replace(" ", "_")
-    cli = ["--target", target, "--model", variant, *FORMS[form], "--output", str(out / tag)]
-    if "int8" in form:
-        cli += (["--calib", args.calib] if args.calib else []) + ["--calib-size", str(args.calib_size)]
-    if variant == "efficientmod_xxs" and args.weights:
-        # Random-init naive xxs makes TFLite's XNNPACK delegate fail to prepare (6 FULLY_CONNECTED on the
-        # repeat's 8-D tensors); with the reference weights the naive graph loads, split over 7 partitions.
-        cli += ["--weights", args.weights]
-    else:
-        cli += ["--weights", "none"]
-    return export_artifact(cli, out / f"{target}_{tag}.json")
+    # Random-init naive xxs makes TFLite's XNNPACK delegate fail to prepare (6 FULLY_CONNECTED on the
+    # repeat's 8-D tensors); with the reference weights the naive graph loads, split over 7 partitions.
+    weights = args.weights if variant == "efficientmod_xxs" and args.weights else "none"
+    return export_form(variant, target, form, out, weights, args.calib, args.calib_size)
 
 
 def _ratio(a, b):
@@ -164,6 +152,10 @@ def add_cross_runtime(rows: list[dict]) -> None:
             r["int8_vs_naive_onnx_fp32"] = _ratio(naive_onnx, r.get("deploy_int8_alone_ms"))
 
 
+def _missed_by(measured: float, goal: float) -> str | None:
+    return None if measured >= goal else f"{goal / measured:.2f}×"
+
+
 def goal_check(rows: list[dict]) -> list[dict]:
     """Issue #7's goals, for xxs (where they are stated), from the measured rows."""
     x = [r for r in rows if r["variant"] == "efficientmod_xxs"]
@@ -178,13 +170,13 @@ def goal_check(rows: list[dict]) -> list[dict]:
         out.append({"goal": "best INT8 ≥ 2.5× naive ONNX fp32 (floor 2×)", "measured": f"{v:.2f}× ({best['target']}: "
                     f"{best['deploy_int8_alone_ms']:.2f} vs {by['onnx']['naive_fp32_alone_ms']:.2f} ms)",
                     "met": v >= GOALS["int8_vs_naive_onnx"], "floor_met": v >= GOALS["int8_vs_naive_onnx_floor"],
-                    "missed_by": None if v >= GOALS["int8_vs_naive_onnx"] else f"{GOALS['int8_vs_naive_onnx'] / v:.2f}×"})
+                    "missed_by": _missed_by(v, GOALS["int8_vs_naive_onnx"])})
     for t, r in by.items():
         v = r.get("deploy_vs_naive")
         if v is not None:
             out.append({"goal": f"deploy fp32 ≥ 1.3× naive fp32 ({t})", "measured": f"{v:.2f}× (interleaved)",
                         "met": v >= GOALS["deploy_vs_naive"],
-                        "missed_by": None if v >= GOALS["deploy_vs_naive"] else f"{GOALS['deploy_vs_naive'] / v:.2f}×"})
+                        "missed_by": _missed_by(v, GOALS["deploy_vs_naive"])})
     if "tflite" in by and "executorch" in by:
         for prec, key in (("fp32", "deploy_fp32_alone_ms"), ("int8", "deploy_int8_alone_ms")):
             t, e = by["tflite"].get(key), by["executorch"].get(key)

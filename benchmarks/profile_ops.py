@@ -26,13 +26,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import export_artifact, machine_info  # noqa: E402
+from _common import FORMS as EXPORT_FORMS  # noqa: E402
+from _common import GOLDEN, OUT, export_form, machine_info  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results"
-REPO = Path(__file__).resolve().parents[1]
-GOLDEN = REPO.parent / "shared/reference/efficientmod_xxs_seed0_official_format.pth"
-FORMS = {"naive fp32": ["--precision", "fp32", "--no-deploy-form"], "deploy fp32": ["--precision", "fp32"],
-         "deploy int8": ["--quantize", "int8"]}
+FORMS = [f for f in EXPORT_FORMS if f != "naive int8"]
 CATEGORY = {  # ORT op type -> what kind of work it is
     "Conv": "MAC ops", "Gemm": "MAC ops", "FusedConv": "MAC ops", "QLinearConv": "MAC ops", "QGemm": "MAC ops",
     "MatMul": "attention", "FusedMatMul": "attention", "QLinearMatMul": "attention", "Softmax": "attention",
@@ -169,13 +166,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, Progress() as progress:
         task = progress.add_task("profile", total=2 * len(FORMS))
         for target in ("onnx", "executorch"):
-            for form, flags in FORMS.items():
+            for form in FORMS:
                 progress.update(task, description=f"{target} · {form}")
-                cli = ["--target", target, "--model", args.model, *flags, "--weights", args.weights,
-                       "--output", f"{tmp}/{form.replace(' ', '_')}"]
-                if "int8" in form and args.calib:
-                    cli += ["--calib", args.calib, "--calib-size", "64"]
-                path = export_artifact(cli, Path(tmp) / f"{target}_{form.replace(' ', '_')}.json")["path"]
+                path = export_form(args.model, target, form, Path(tmp), args.weights, args.calib,
+                                   64 if args.calib else None)["path"]
                 if target == "onnx":
                     result["onnxruntime"][form] = ort_profile(path, args.threads)
                 else:

@@ -25,17 +25,15 @@ DEFAULT_OPS = ("CONV_2D", "PAD")
 WEIGHT_ONLY_OPS = ("FULLY_CONNECTED", "DEPTHWISE_CONV_2D")
 
 
-def int8_products(float_path: Path) -> list[str]:
+def int8_products(interpreter) -> list[str]:
     """Output tensor names of the MULs to run in INT8: both inputs activations, at least one a CONV_2D
     output, every consumer a CONV_2D. In the deploy form these are the modulation multiplies
-    (fc1 branch × context); a channel norm's multiply (centred x × rsqrt) has no conv input."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    (fc1 branch × context); a channel norm's multiply (centred x × rsqrt) has no conv input.
+    ``interpreter``: the float model, built without delegates (so its nodes are the original ops)."""
+    from ..runtime.tflite import graph_nodes
 
-    it = Interpreter(model_path=str(float_path),
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    raw = it._interpreter  # noqa: SLF001 - node-level API, not exposed otherwise
-    names = {t["index"]: t["name"] for t in it.get_tensor_details()}
-    nodes = [(raw.NodeName(i), list(raw.NodeInputs(i)), list(raw.NodeOutputs(i))) for i in range(raw.NumNodes())]
+    names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
+    nodes = graph_nodes(interpreter)
     producer = {t: op for op, _, outs in nodes for t in outs}
     consumers: dict[int, list[str]] = {}
     for op, ins, _ in nodes:
@@ -51,15 +49,17 @@ def int8_products(float_path: Path) -> list[str]:
 
 
 def quantize_tflite(float_path: Path, out_path: Path, calib: np.ndarray, io: str = "float", ops=DEFAULT_OPS,
-                    weight_only_ops=WEIGHT_ONLY_OPS, products: bool = True) -> dict:
-    """``io="int8"`` also quantizes the graph input and output (scale/zero point in the manifest);
-    ``products`` the multiplies that ``int8_products`` picks."""
+                    weight_only_ops=WEIGHT_ONLY_OPS) -> dict:
+    """``io="int8"`` also quantizes the graph input and output (scale/zero point in the manifest).
+    The multiplies that ``int8_products`` picks are quantized too."""
     import re
 
-    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
     from ai_edge_quantizer import qtyping, quantizer, recipe_manager
 
-    signatures = Interpreter(model_path=str(float_path)).get_signature_list()
+    graph = Interpreter(model_path=str(float_path),
+                        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    signatures = graph.get_signature_list()
     key = next(iter(signatures))
     input_name = signatures[key]["inputs"][0]
     rm = recipe_manager.RecipeManager()
@@ -68,7 +68,7 @@ def quantize_tflite(float_path: Path, out_path: Path, calib: np.ndarray, io: str
     for op in ops:
         rm.add_static_config(regex=".*", operation_name=getattr(qtyping.TFLOperationName, op),
                              activation_num_bits=8, weight_num_bits=8)
-    mul_names = int8_products(float_path) if products else []
+    mul_names = int8_products(graph)
     for name in mul_names:  # the recipe matches an op by its scope: output tensor names joined, ';'-terminated
         rm.add_static_config(regex=f"^{re.escape(name)};$", operation_name=qtyping.TFLOperationName.MUL,
                              activation_num_bits=8, weight_num_bits=8)

@@ -37,6 +37,13 @@ class TFLiteRunner(Runner):
         return y.astype(np.float32)
 
 
+def graph_nodes(interpreter) -> list[tuple[str, list[int], list[int]]]:
+    """(op name, input tensor ids, output tensor ids) of every node, in execution order. DELEGATE
+    nodes appear as such when the interpreter was built with a delegate and tensors were allocated."""
+    raw = interpreter._interpreter  # noqa: SLF001 - node-level API, not exposed otherwise
+    return [(raw.NodeName(i), list(raw.NodeInputs(i)), list(raw.NodeOutputs(i))) for i in range(raw.NumNodes())]
+
+
 def delegation(path) -> dict:
     """How much of a .tflite graph the default XNNPACK delegate takes.
 
@@ -49,8 +56,8 @@ def delegation(path) -> dict:
 
     it = Interpreter(model_path=str(path))
     it.allocate_tensors()
-    raw = it._interpreter  # noqa: SLF001 - node-level API, not exposed otherwise
-    nodes = [(raw.NodeName(i), list(raw.NodeInputs(i)), list(raw.NodeOutputs(i))) for i in range(raw.NumNodes())]
+    raw = it._interpreter  # noqa: SLF001 - graph outputs, not exposed otherwise
+    nodes = graph_nodes(it)
     delegates = [i for i, n in enumerate(nodes) if n[0] == "DELEGATE"]
     original = [i for i, n in enumerate(nodes) if n[0] != "DELEGATE"]
     producer: dict[int, int] = {}
