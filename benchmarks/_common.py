@@ -36,14 +36,14 @@ def emit_table(title: str, columns: list[str], rows: list[list[str]], md_path, f
 _TIMER = r"""
 import json, statistics, sys, time
 import numpy as np
-from effmod import runtime
+from effmod.targets import load_runner
 paths, threads, runs = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 # several ORT sessions share this process: no busy-waiting threads, or they slow each other 2-3x
 runners, failed = {}, {}
 x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
 for k, p in paths.items():
     try:  # an artifact its runtime refuses to load is reported, the others are still timed
-        runners[k] = runtime.load(p, threads=threads, **({"spinning": False} if p.endswith(".onnx") else {}))
+        runners[k] = load_runner(p, threads=threads, **({"spinning": False} if p.endswith(".onnx") else {}))
         for _ in range(5):
             runners[k]._run_one(x)
     except Exception as e:  # noqa: BLE001

@@ -20,11 +20,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit_table, machine_info  # noqa: E402
 
-from effmod.export import reparameterize  # noqa: E402
-from effmod.export.targets import coreml as coreml_target  # noqa: E402
-from effmod.export.targets.base import ExportJob  # noqa: E402
+from effmod.deploy import reparameterize  # noqa: E402
+from effmod.targets.coreml import COREML  # noqa: E402
+from effmod.targets import ExportJob  # noqa: E402
 from effmod.models import create_model  # noqa: E402
-from effmod.runtime.mlprogram import Executor, load_program  # noqa: E402
+from effmod.targets.coreml.mlprogram import Executor, load_program  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 GOAL_S = 1.0
@@ -66,8 +66,8 @@ def main() -> None:
             for precision in ("fp32", "fp16"):
                 path = Path(tmp) / f"{name}_{precision}.mlpackage"
                 job = ExportJob(model=reparameterize(model), example=x, precision=precision,
-                                data_config=model.data_config, model_name=name)
-                coreml_target.convert(job, path)
+                                data_config=model.info.data_config, model_name=name)
+                COREML.convert(job, path)
                 rows.append({"variant": name, "precision": precision, **measure(path, args.runs)})
                 print(rows[-1], flush=True)
     result = {"benchmark": "coreml_executor", "machine": machine_info(), "threads": args.threads,

@@ -22,8 +22,8 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info  # noqa: E402
 
-from effmod.export import reparameterize  # noqa: E402
-from effmod.export.graph_stats import export_op_summary  # noqa: E402
+from effmod.deploy import reparameterize  # noqa: E402
+from effmod.deploy.graph_stats import export_op_summary  # noqa: E402
 from effmod.models import create_model, list_models  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"

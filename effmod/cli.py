@@ -1,4 +1,5 @@
-"""Command line: ``effmod {export,validate,doctor,models}`` and ``effmod-export``.
+"""Command line: argparse and output tables only; the work is in ``effmod.commands``.
+``effmod {export,validate,quantize-report,bench,train,sweep,package,doctor,models}`` and ``effmod-export``.
 
 Errors print as one line (plus a table where one helps) and exit non-zero; ``--debug`` shows the
 traceback and the converters' own output instead.
@@ -13,8 +14,9 @@ from pathlib import Path
 
 from rich.table import Table
 
-from .console import make_console
+from .console import ConsoleReporter, make_console
 from .errors import EffmodError
+from .precision import PRECISIONS
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:
@@ -26,10 +28,11 @@ def _export_args(p: argparse.ArgumentParser) -> None:
                         "'none' for random init, or auto (default: the model's built-in weights, if any)")
     p.add_argument("--num-classes", type=int, help="default: from the weights, else 1000")
     p.add_argument("--img-size", type=int, help="input size, a multiple of 32 (default: from the weights, else 224)")
-    p.add_argument("--precision", choices=["fp32", "fp16", "int8", "int8-weights"],
-                   help="default: fp16 for coreml, fp32 elsewhere")
-    p.add_argument("--quantize", choices=["int8", "int8-weights"],
-                   help="INT8 post-training quantization (same as --precision int8); int8-weights: coreml only")
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="default: fp16 for coreml, fp32 elsewhere; int8: post-training quantization; "
+                        "int8-weights: coreml only")
+    p.add_argument("--quantize", choices=PRECISIONS, metavar="PRECISION",
+                   help="an alias of --precision (--quantize int8 is --precision int8)")
     p.add_argument("--calib", help="INT8: folder of calibration images (ImageFolder or flat; default: built-in photos, with a warning)")
     p.add_argument("--calib-size", type=int, default=256, help="INT8: number of calibration images (default 256)")
     p.add_argument("--keep-float", action="append", default=[], metavar="PATTERN",
@@ -155,8 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_export(args, console) -> int:
-    from .console import StageReporter
-    from .export.pipeline import ExportOptions, run_export
+    from .commands.export import ExportOptions, run_export
 
     thresholds = {}
     if args.max_abs is not None:
@@ -165,85 +167,85 @@ def _cmd_export(args, console) -> int:
         thresholds["cosine"] = args.min_cosine
     if args.min_sqnr is not None:
         thresholds["sqnr_db"] = args.min_sqnr
+    # --quantize is an alias of --precision: both may be given only when they agree.
     if args.quantize and args.precision and args.precision != args.quantize:
         raise EffmodError(f"--quantize {args.quantize} contradicts --precision {args.precision}", hint="give one of them")
-    if not args.quantize and (args.calib or args.keep_float or args.auto_fallback) \
-            and args.precision not in ("int8", "int8-weights"):
+    precision = args.quantize or args.precision
+    if (args.calib or args.keep_float or args.auto_fallback) and precision != "int8":
         raise EffmodError("--calib/--keep-float/--auto-fallback only apply to INT8 exports", hint="add --quantize int8")
     targets = [t for arg in args.target for t in arg.split(",") if t]
     opts = ExportOptions(targets=targets, model=args.model, weights=args.weights, num_classes=args.num_classes,
-                         img_size=args.img_size, precision=args.quantize or args.precision,
+                         img_size=args.img_size, precision=precision,
                          deploy_form=not args.no_deploy_form, calib=args.calib, calib_size=args.calib_size,
                          keep_float=args.keep_float, seed=args.seed, auto_fallback=args.auto_fallback, io=args.io,
                          image_input=args.image_input, output=args.output, validate_data=args.validate_data,
                          force=args.force, dynamic_batch=args.dynamic_batch, thresholds=thresholds,
                          threads=args.threads)
-    manifests = run_export(opts, StageReporter(console, debug=args.debug))
+    manifests = run_export(opts, ConsoleReporter(console, debug=args.debug))
     _print_export_table(console, manifests)
     if args.json:
-        Path(args.json).write_text(json.dumps(manifests, indent=2) + "\n")
-    failed = [m for m in manifests if m["parity"]["status"] == "failed"]
+        Path(args.json).write_text(json.dumps([m.to_dict(with_path=True) for m in manifests], indent=2) + "\n")
+    failed = [m for m in manifests if m.parity.status == "failed"]
     for m in failed:
-        console.print(f"[red]parity failed[/] for {m['target']}: " + "; ".join(m["parity"]["failures"])
+        console.print(f"[red]parity failed[/] for {m.target}: " + "; ".join(m.parity.failures)
                       + " (artifact kept, marked failed in its manifest)")
     return 2 if failed else 0
 
 
-def _parity_cell(p: dict) -> str:
-    m = p["metrics"]
-    colour = "green" if p["status"] == "passed" else "red"
-    if "sqnr_db" in p["thresholds"]:  # INT8: error is quantization noise, SQNR says more than max|Δ|
-        cell = f"[{colour}]{p['status']}[/] SQNR {m['sqnr_db']:.1f} dB vs fp32, top-1 {m['top1_agreement']:.0%}"
-        if "vs_fake_quant" in p:
-            cell += f"; {p['vs_fake_quant']['metrics']['sqnr_db']:.1f} dB vs fake-quant"
+def _parity_cell(p) -> str:
+    m = p.metrics
+    colour = "green" if p.status == "passed" else "red"
+    if "sqnr_db" in p.thresholds:  # INT8: error is quantization noise, SQNR says more than max|Δ|
+        cell = f"[{colour}]{p.status}[/] SQNR {m.sqnr_db:.1f} dB vs fp32, top-1 {m.top1_agreement:.0%}"
+        if p.vs_fake_quant is not None:
+            cell += f"; {p.vs_fake_quant.metrics.sqnr_db:.1f} dB vs fake-quant"
         return cell
-    return f"[{colour}]{p['status']}[/] max|Δ| {m['max_abs']:.1e}, cos {m['cosine']:.6f}, top-1 {m['top1_agreement']:.0%}"
+    return f"[{colour}]{p.status}[/] max|Δ| {m.max_abs:.1e}, cos {m.cosine:.6f}, top-1 {m.top1_agreement:.0%}"
 
 
-def _print_export_table(console, manifests: list[dict]) -> None:
+def _print_export_table(console, manifests) -> None:
     table = Table(title="effmod export")
     for col in ("target", "precision", "size", "export s", "parity vs PyTorch", "run by", "delegation", "artifact"):
         table.add_column(col)
     for m in manifests:
-        d = m.get("delegation")
-        deleg = f"{d['delegated_nodes']}/{d['total_nodes']} {d['delegate']}" if d else "-"
-        table.add_row(m["target"], m["precision"], f"{m['artifact_bytes'] / 1e6:.1f} MB", f"{m['export_seconds']:.1f}",
-                      _parity_cell(m["parity"]), m["parity"]["engine"], deleg, Path(m["path"]).name)
+        d = m.delegation
+        deleg = f"{d.delegated_nodes}/{d.total_nodes} {d.delegate}" if d else "-"
+        table.add_row(m.target, m.precision, f"{m.artifact_bytes / 1e6:.1f} MB", f"{m.export_seconds:.1f}",
+                      _parity_cell(m.parity), m.parity.engine, deleg, Path(m.path).name)
     console.print(table)
     if manifests:
-        console.print(f"artifacts and manifests (<artifact>.json) in {Path(manifests[0]['path']).parent}")
+        console.print(f"artifacts and manifests (<artifact>.json) in {Path(manifests[0].path).parent}")
 
 
 def _cmd_validate(args, console) -> int:
-    from .validate import validate_artifact
+    from .commands.validate import validate_artifact
 
     result = validate_artifact(args.artifact, model=args.model, weights=args.weights,
                                num_classes=args.num_classes, data=args.data, threads=args.threads)
     table = Table(title=f"effmod validate {args.artifact}")
     for col in ("engine", "data", "status", "max|Δ|", "cosine", "SQNR dB", "top-1 agr.", "top-5 agr."):
         table.add_column(col)
-    m = result["metrics"]
-    table.add_row(result["engine"], result["data"], result["status"], f"{m['max_abs']:.2e}", f"{m['cosine']:.6f}",
-                  f"{m['sqnr_db']:.1f}", f"{m['top1_agreement']:.0%}", f"{m['top5_agreement']:.0%}")
+    m = result.metrics
+    table.add_row(result.engine, result.data, result.status, f"{m.max_abs:.2e}", f"{m.cosine:.6f}",
+                  f"{m.sqnr_db:.1f}", f"{m.top1_agreement:.0%}", f"{m.top5_agreement:.0%}")
     console.print(table)
-    if result.get("artifact_sha256_matches_manifest") is False:
+    if result.artifact_sha256_matches_manifest is False:
         console.print("[yellow]warning:[/] artifact changed since export (its sha256 differs from the manifest's)")
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    if result["status"] == "failed":
-        console.print("[red]parity failed:[/] " + "; ".join(result["failures"]))
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    if result.status == "failed":
+        console.print("[red]parity failed:[/] " + "; ".join(result.failures))
         return 2
     return 0
 
 
 def _cmd_quantize_report(args, console) -> int:
-    from .console import StageReporter
-    from .quantize.report import ReportOptions, run_report, write_report
+    from .commands.quantize_report import ReportOptions, run_report, write_report
 
     opts = ReportOptions(model=args.model, weights=args.weights, num_classes=args.num_classes, img_size=args.img_size,
                          target=args.target, calib=args.calib, calib_size=args.calib_size, seed=args.seed,
                          output=args.output)
-    result = run_report(opts, StageReporter(console, debug=args.debug))
+    result = run_report(opts, ConsoleReporter(console, debug=args.debug))
     base = result["all_quantized"]
     table = Table(title=f"INT8 sensitivity, {args.model} ({args.target}): all quantized {base['sqnr_db']:.1f} dB "
                         f"vs fp32; most sensitive first")
@@ -258,11 +260,11 @@ def _cmd_quantize_report(args, console) -> int:
 
 
 def _cmd_bench(args, console) -> int:
-    from .bench import bench
+    from .commands.bench import bench
     from .machine import machine_info
 
     if args.adb:
-        from .bench_adb import bench_adb
+        from .commands.bench_adb import bench_adb
 
         if not args.runner:
             raise EffmodError("--adb needs --runner PATH", hint="LiteRT benchmark_model for .tflite, ExecuTorch "
@@ -302,14 +304,13 @@ def _cmd_bench(args, console) -> int:
 
 
 def _cmd_doctor(args, console) -> int:
-    from .doctor import run_doctor
+    from .commands.doctor import run_doctor
 
     return run_doctor(console)
 
 
 def _cmd_train(args, console) -> int:
-    from .console import progress_bar
-    from .train import TrainConfig, train
+    from .commands.train import TrainConfig, train
 
     cfg = TrainConfig(model=args.model, train_dir=args.data, val_dir=args.val, output=args.output,
                       img_size=args.img_size, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -317,8 +318,7 @@ def _cmd_train(args, console) -> int:
                       label_smoothing=args.label_smoothing, weights=args.weights, seed=args.seed,
                       device=args.device, threads=args.threads, run_epochs=args.run_epochs, limit_train=args.limit_train,
                       limit_val=args.limit_val)
-    final = train(cfg, resume=args.resume, console=console,
-                  progress_factory=lambda name, total: progress_bar(console, name, total))
+    final = train(cfg, resume=args.resume, reporter=ConsoleReporter(console, debug=True))
     if final:
         val = f", val top-1 {final['val_top1']:.2f}%" if "val_top1" in final else ""
         console.print(f"done: epoch {final['epoch']}{val}; weights: {Path(args.output) / 'model.pth'} "
@@ -331,7 +331,7 @@ def _split(value: str) -> list[str]:
 
 
 def _cmd_sweep(args, console) -> int:
-    from .sweep import SweepOptions, run_sweep
+    from .commands.sweep import SweepOptions, run_sweep
 
     try:
         sizes = [int(v) for v in _split(args.calib_sizes)]
@@ -342,7 +342,7 @@ def _cmd_sweep(args, console) -> int:
                         precisions=_split(args.precisions), calib_sizes=sizes, fallbacks=_split(args.fallback),
                         limit=args.limit, output=args.output, resume=args.resume, force=args.force,
                         threads=args.threads, seed=args.seed, bench_runs=args.bench_runs)
-    result = run_sweep(opts, console, debug=args.debug)
+    result = run_sweep(opts, ConsoleReporter(console, debug=args.debug))
     table = Table(title=f"sweep: {args.model}, {result['images']} images; PyTorch fp32 top-1 "
                         f"{result['pytorch_fp32']['top1']:.2f}%")
     for col in ("combination", "top-1 %", "agree %", "SQNR dB", "MB", "ms", "kept float"):
@@ -366,7 +366,7 @@ def _cmd_sweep(args, console) -> int:
 
 def _cmd_package(args, console) -> int:
     from .console import captured_output
-    from .packaging import package_app
+    from .commands.package import package_app
 
     with console.status("running the artifact on the sample photos for the self-test ..."), \
             captured_output(not args.debug):

@@ -1,4 +1,5 @@
-"""Terminal output: rich console on the real stdout, stage progress, and capture of converter noise.
+"""Terminal output: rich console on the real stdout, the one ``Reporter`` interface every command
+reports progress through, and capture of converter noise.
 
 Converters (coremltools, litert-torch, torch.onnx, ExecuTorch) print progress bars and native
 log lines straight to file descriptors 1 and 2. ``captured_output`` sends those to a log file so
@@ -11,6 +12,7 @@ import os
 import sys
 import tempfile
 import time
+from typing import Callable, ContextManager, Protocol
 
 from rich.console import Console
 
@@ -53,8 +55,58 @@ def captured_output(enabled: bool = True):
         os.close(saved[1])
 
 
-class StageReporter:
-    """Shows each pipeline stage with a spinner and its duration; collects warnings."""
+# ``update(done, total=None, status=None)``: progress of a counted stage, with an optional status text.
+Update = Callable[..., None]
+
+
+class Reporter(Protocol):
+    """How long work reports to a person. Export, quantize-report, train and sweep all take one;
+    ``ConsoleReporter`` draws it, ``NullReporter`` collects warnings silently (library use, workers)."""
+
+    warnings: list[str]
+
+    def stage(self, name: str) -> ContextManager[None]: ...
+
+    def progress(self, name: str, total: int | None, keep: bool = True) -> ContextManager[Update]: ...
+
+    def note(self, text: str) -> None: ...
+
+    def warn(self, text: str) -> None: ...
+
+    def line(self, text: str) -> None: ...
+
+    def artifact_done(self, manifest) -> None: ...
+
+
+class NullReporter:
+    """Prints nothing; keeps the warnings (a sweep stores them in its rows)."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def stage(self, name: str):
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def progress(self, name: str, total: int | None, keep: bool = True):
+        yield lambda done, total_=None, status=None: None
+
+    def note(self, text: str) -> None:
+        pass
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def line(self, text: str) -> None:
+        pass
+
+    def artifact_done(self, manifest) -> None:
+        pass
+
+
+class ConsoleReporter:
+    """Shows each stage with a spinner and its duration, counted stages as bars; collects warnings.
+    Converter output is captured while a stage runs unless ``debug``."""
 
     def __init__(self, console: Console, debug: bool = False):
         self.console = console
@@ -69,16 +121,24 @@ class StageReporter:
         self.console.print(f"[green]✓[/] {name} [dim]({time.perf_counter() - t0:.1f}s)[/]")
 
     @contextlib.contextmanager
-    def progress(self, name: str, total: int):
-        """A progress bar for a counted stage; yields ``update(done, total)``."""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    def progress(self, name: str, total: int | None, keep: bool = True):
+        """A bar for a counted stage; yields ``update(done, total=None, status=None)``. ``keep``: print a
+        ✓ line with the duration when it ends."""
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
 
         t0 = time.perf_counter()
-        with Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=self.console, transient=True) as bar, captured_output(not self.debug):
-            task = bar.add_task(name, total=total)
-            yield lambda done, total_=None: bar.update(task, completed=done, total=total_ or total)
-        self.console.print(f"[green]✓[/] {name} [dim]({time.perf_counter() - t0:.1f}s)[/]")
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TimeRemainingColumn(), TextColumn("{task.fields[status]}"), console=self.console,
+                      transient=True) as bar, captured_output(not self.debug):
+            task = bar.add_task(name, total=total, status="")
+
+            def update(done, total_=None, status=None):
+                bar.update(task, completed=done, total=total_ or total,
+                           **({"status": status} if status is not None else {}))
+            yield update
+        if keep:
+            self.console.print(f"[green]✓[/] {name} [dim]({time.perf_counter() - t0:.1f}s)[/]")
 
     def note(self, text: str) -> None:
         self.console.print(f"[cyan]note:[/] {text}")
@@ -87,18 +147,10 @@ class StageReporter:
         self.warnings.append(text)
         self.console.print(f"[yellow]warning:[/] {text}")
 
-    def artifact_done(self, manifest: dict) -> None:
-        parity = manifest["parity"]
-        colour = {"passed": "green", "failed": "red"}.get(parity["status"], "yellow")
-        self.console.print(f"  → {manifest['path']}  parity [{colour}]{parity['status']}[/]")
+    def line(self, text: str) -> None:
+        self.console.print(text)
 
-
-@contextlib.contextmanager
-def progress_bar(console: Console, name: str, total: int | None):
-    """A plain rich bar (no output capture) yielding ``update(done, total=None)``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    with Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task(name, total=total)
-        yield lambda done, total_=None: bar.update(task, completed=done, total=total_ or total)
+    def artifact_done(self, manifest) -> None:
+        parity = manifest.parity
+        colour = {"passed": "green", "failed": "red"}.get(parity.status, "yellow")
+        self.console.print(f"  → {manifest.path}  parity [{colour}]{parity.status}[/]")

@@ -11,24 +11,24 @@ import torch
 
 ct = pytest.importorskip("coremltools", reason="coremltools not installed: pip install -e '.[coreml]'")
 
-from effmod import runtime  # noqa: E402
+from effmod.targets import load_runner  # noqa: E402
 from effmod.cli import main  # noqa: E402
 from effmod.eval.metrics import compare  # noqa: E402
-from effmod.export import reparameterize  # noqa: E402
-from effmod.export.targets import coreml as coreml_target  # noqa: E402
-from effmod.export.targets.base import ExportJob  # noqa: E402
+from effmod.deploy import reparameterize  # noqa: E402
+from effmod.targets.coreml import COREML  # noqa: E402
+from effmod.targets import ExportJob  # noqa: E402
 from effmod.models import create_model, list_models  # noqa: E402
-from effmod.runtime.mlprogram import load_program  # noqa: E402
-from effmod.runtime.mlprogram.blob import BlobFile  # noqa: E402
+from effmod.targets.coreml.mlprogram import load_program  # noqa: E402
+from effmod.targets.coreml.mlprogram.blob import BlobFile  # noqa: E402
 
 from .conftest import GOLDEN_CKPT, needs_shared, require_golden_checkpoint, perturb  # noqa: E402
 
 
 def export_coreml(model, x, precision, path, deploy=True):
     job = ExportJob(model=reparameterize(model) if deploy else model, example=x[:1], precision=precision,
-                    data_config=model.data_config, model_name=model.variant)
-    result = coreml_target.convert(job, path)
-    return runtime.load(path, manifest={"input": result.input, "output": result.output})
+                    data_config=model.info.data_config, model_name=model.info.name)
+    result = COREML.convert(job, path)
+    return load_runner(path, input_spec=result.input)
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +42,12 @@ def test_every_variant_fp32_and_fp16(tmp_path, golden_input, name):
     with torch.no_grad():
         ref = model(golden_input).numpy()
     fp32 = compare(ref, export_coreml(model, golden_input, "fp32", tmp_path / "a.mlpackage")(golden_input.numpy()))
-    assert fp32["max_abs"] <= 1e-4, fp32
+    assert fp32.max_abs <= 1e-4, fp32
     run16 = export_coreml(model, golden_input, "fp16", tmp_path / "b.mlpackage")
     assert run16.engine.startswith(("effmod ML-program executor", "Core ML"))
     fp16 = compare(ref, run16(golden_input.numpy()))
-    assert fp16["cosine"] >= 0.9999 and fp16["non_finite"] == 0, fp16
-    assert fp16["max_abs"] > fp32["max_abs"]  # fp16 rounding really happened
+    assert fp16.cosine >= 0.9999 and fp16.non_finite == 0, fp16
+    assert fp16.max_abs > fp32.max_abs  # fp16 rounding really happened
 
 
 @pytest.mark.parametrize("name", ["efficientmod_xxs", "efficientmod_xxs_bn"])
@@ -59,7 +59,7 @@ def test_naive_graphs_run_too(tmp_path, golden_input, name):
     run = export_coreml(model, golden_input, "fp32", tmp_path / "n.mlpackage", deploy=False)
     ops = load_program(tmp_path / "n.mlpackage").op_counts()
     assert {"linear", "tile", "transpose"} <= ops.keys()
-    assert compare(ref, run(golden_input.numpy()))["max_abs"] <= 1e-4
+    assert compare(ref, run(golden_input.numpy())).max_abs <= 1e-4
 
 
 @needs_shared
@@ -74,9 +74,9 @@ def test_int8_weight_only(tmp_path, golden_input):
     assert load_program(tmp_path / "w8.mlpackage").op_counts()["constexpr_affine_dequantize"] >= 60  # tensors under 2048 weights stay fp16
     with torch.no_grad():
         ref = model(golden_input).numpy()
-    m = compare(ref, runtime.load(tmp_path / "w8.mlpackage")(golden_input.numpy()))
-    print(f"int8 weights vs fp32 PyTorch: SQNR {m['sqnr_db']:.1f} dB, cosine {m['cosine']:.5f}")
-    assert m["sqnr_db"] >= 25 and m["top1_agreement"] == 1.0
+    m = compare(ref, load_runner(tmp_path / "w8.mlpackage")(golden_input.numpy()))
+    print(f"int8 weights vs fp32 PyTorch: SQNR {m.sqnr_db:.1f} dB, cosine {m.cosine:.5f}")
+    assert m.sqnr_db >= 25 and m.top1_agreement == 1.0
 
 
 @needs_shared
@@ -103,10 +103,10 @@ def test_w8a8_matches_the_fake_quantized_model(tmp_path, golden_input):
     mlmodel.save(str(tmp_path / "w8a8.mlpackage"))
     ops = load_program(tmp_path / "w8a8.mlpackage").op_counts()
     assert ops["quantize"] > 100 and ops["dequantize"] > 100 and ops["constexpr_affine_dequantize"] > 70
-    m = compare(ref, runtime.load(tmp_path / "w8a8.mlpackage")(x.numpy()))
-    print(f"W8A8 Core ML (executor) vs PyTorch fake-quant: SQNR {m['sqnr_db']:.1f} dB")
+    m = compare(ref, load_runner(tmp_path / "w8a8.mlpackage")(x.numpy()))
+    print(f"W8A8 Core ML (executor) vs PyTorch fake-quant: SQNR {m.sqnr_db:.1f} dB")
     # rounding-boundary flips (x/scale here, x*(1/scale) in PyTorch) compound over ~300 quantize ops
-    assert m["sqnr_db"] >= 28 and m["top1_agreement"] == 1.0
+    assert m.sqnr_db >= 28 and m.top1_agreement == 1.0
 
 
 # ----------------------------------------------------------------------------- broken artifacts
@@ -158,4 +158,4 @@ def test_not_an_mlpackage_is_one_clear_error(tmp_path):
 
     (tmp_path / "x.mlpackage").mkdir()
     with pytest.raises(EffmodError, match="not an .mlpackage"):
-        runtime.load(tmp_path / "x.mlpackage")
+        load_runner(tmp_path / "x.mlpackage")

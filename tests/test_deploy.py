@@ -4,9 +4,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from effmod.export import fold_batchnorm, reparameterize
-from effmod.export.deploy_modules import DeployEfficientMod
-from effmod.export.graph_stats import export_op_summary
+from effmod.deploy import fold_batchnorm, reparameterize
+from effmod.deploy.modules import DeployEfficientMod
+from effmod.deploy.graph_stats import export_op_summary
 from effmod.models import create_model, list_models
 
 from .conftest import GOLDEN_CKPT, GOLDEN_IO, needs_shared, perturb

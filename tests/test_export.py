@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from effmod import runtime
+from effmod.targets import load_runner
 from effmod.cli import main
-from effmod.export import DeployOptions, reparameterize
-from effmod.export.deploy_modules import SplitDepthwiseConv
+from effmod.deploy import DeployOptions, reparameterize
+from effmod.deploy.modules import SplitDepthwiseConv
 from effmod.models import create_model
 
 from .conftest import GOLDEN_CKPT, needs_shared, require_golden_checkpoint, perturb
@@ -41,7 +41,7 @@ def test_export_all_passes_parity(exported):
 
 @needs_shared
 def test_manifests_beside_artifacts_are_complete(exported):
-    from effmod.export.manifest import artifact_sha256
+    from effmod.manifest import artifact_sha256
     from effmod.models.checkpoint import file_sha256
 
     _, out, manifests = exported
@@ -104,7 +104,7 @@ def test_uniform_runtime_api_on_every_runnable_artifact(exported):
     with torch.no_grad():
         ref = model(torch.from_numpy(x)).numpy()
     for target in ("onnx", "tflite", "executorch", "coreml"):
-        run = runtime.load(out / manifests[target]["artifact"], threads=2)
+        run = load_runner(out / manifests[target]["artifact"], threads=2)
         y = run(x)
         assert y.shape == (3, 1000) and y.dtype == np.float32
         bound = 2e-2 if target == "coreml" else 1e-4  # coreml artifact is fp16
@@ -162,7 +162,7 @@ def test_coreml_image_input_fp32(tmp_path):
 def test_onnx_dynamic_batch(tmp_path):
     assert main(["export", "--target", "onnx", "--dynamic-batch", "--img-size", "64", "--num-classes", "10",
                  "--output", str(tmp_path)]) == 0
-    run = runtime.load(next(tmp_path.glob("*.onnx")))
+    run = load_runner(next(tmp_path.glob("*.onnx")))
     assert run.batch is None and run(np.zeros((5, 3, 64, 64), np.float32)).shape == (5, 10)
 
 

@@ -16,7 +16,7 @@ ct = pytest.importorskip("coremltools", reason="coremltools not installed: pip i
 from coremltools.converters.mil import Builder as mb  # noqa: E402
 from coremltools.converters.mil.mil import types  # noqa: E402
 
-from effmod.runtime.mlprogram import Executor, UnsupportedOp, load_program  # noqa: E402
+from effmod.targets.coreml.mlprogram import Executor, UnsupportedOp, load_program  # noqa: E402
 
 RNG = np.random.default_rng(0)
 

@@ -44,7 +44,7 @@ def test_golden_checkpoint_reproduces_official_logits(golden):
     with torch.no_grad():
         out = model(golden["input"])
     assert (out - golden["logits"]).abs().max().item() <= 1e-5
-    assert model.weights_info["sha256"] and len(model.weights_info["sha256"]) == 64
+    assert model.info.weights.sha256 and len(model.info.weights.sha256) == 64
 
 
 def _golden_state():
@@ -78,7 +78,7 @@ def test_other_num_classes_loads_everything_but_the_head(golden):
     sd = _golden_state()
     assert torch.equal(model.patch_embed.proj.weight, sd["patch_embed.proj.weight"])
     assert torch.equal(model.norm.bias, sd["norm.bias"])
-    assert model.data_config["labels"] is None
+    assert model.info.data_config.labels is None
 
 
 @needs_shared
@@ -129,7 +129,7 @@ def test_other_input_sizes(size):
     model = create_model("efficientmod_xxs", num_classes=10, img_size=size)
     with torch.no_grad():
         assert model(torch.randn(1, 3, size, size)).shape == (1, 10)
-    assert model.data_config["input_size"] == (3, size, size)
+    assert model.info.data_config.input_size == (3, size, size)
 
 
 def test_input_size_must_be_multiple_of_32():
@@ -138,9 +138,9 @@ def test_input_size_must_be_multiple_of_32():
 
 
 def test_data_config_travels_with_the_model():
-    cfg = create_model("efficientmod_xxs").data_config
-    assert cfg["mean"] == (0.485, 0.456, 0.406) and cfg["std"] == (0.229, 0.224, 0.225)
-    assert cfg["input_size"] == (3, 224, 224) and len(cfg["labels"]) == 1000
+    cfg = create_model("efficientmod_xxs").info.data_config
+    assert cfg.mean == (0.485, 0.456, 0.406) and cfg.std == (0.229, 0.224, 0.225)
+    assert cfg.input_size == (3, 224, 224) and len(cfg.labels) == 1000
     labels = imagenet_labels()
     assert labels[0] == "tench" and labels[207] == "golden retriever" and labels[999] == "toilet tissue"
 
@@ -159,8 +159,8 @@ def test_bn_variant_is_trainable():
                                         ("efficientmod_s", 1.40), ("efficientmod_s_conv", 1.47)])
 def test_macs_match_the_paper(name, gmacs):
     """The counter the latency benchmark uses for GMAC/s reproduces the paper's GMACs at 224."""
-    from effmod.export import reparameterize
-    from effmod.export.graph_stats import count_macs
+    from effmod.deploy import reparameterize
+    from effmod.deploy.graph_stats import count_macs
 
     model = create_model(name)
     x = torch.randn(1, 3, 224, 224)

@@ -14,31 +14,15 @@ from PIL import Image
 
 from effmod.cli import main
 from effmod.errors import EffmodError
-from effmod.export.pipeline import ExportOptions, run_export
-from effmod.packaging import APPS, package_app
-from effmod.packaging.app_config import CONFIG_FILE, LABELS_FILE, SELFTEST_FILE
-from effmod.runtime import load as load_runner
+from effmod.commands.export import ExportOptions, run_export
+from effmod.console import NullReporter
+from effmod.commands.package import APPS, package_app
+from effmod.commands.package.app_config import CONFIG_FILE, LABELS_FILE, SELFTEST_FILE
+from effmod.targets import load_runner
 
 REPO = Path(__file__).resolve().parents[1]
 IOS_SRC = REPO / "apps/ios/EffmodDemo.swiftpm/Sources"
 ANDROID_SRC = REPO / "apps/android/EffmodDemo/app/src/main/java/dev/effmod/demo"
-
-
-class _Quiet:
-    def stage(self, name):
-        import contextlib
-        return contextlib.nullcontext()
-
-    progress = None
-
-    def warn(self, text):
-        pass
-
-    def note(self, text):
-        pass
-
-    def artifact_done(self, manifest):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +37,8 @@ def artifacts(tmp_path_factory):
     ckpt = out / "random10.pth"
     torch.save({"state_dict": create_model("efficientmod_xxs", num_classes=10).state_dict()}, ckpt)
     manifests = run_export(ExportOptions(targets=["tflite", "executorch", "coreml", "onnx"], weights=str(ckpt),
-                                         num_classes=10, img_size=64, output=str(out)), _Quiet())
-    return {m["target"]: out / m["artifact"] for m in manifests}
+                                         num_classes=10, img_size=64, output=str(out)), NullReporter())
+    return {m.target: out / m.artifact for m in manifests}
 
 
 def _keys(obj, prefix=""):
@@ -84,8 +68,7 @@ def _check_tree(info, app, artifact):
     assert list(img.size) == manifest["input"]["shape"][2:][::-1]
     # The phone's check, re-run here on the packaged copy in its real runtime.
     x = (np.asarray(img.convert("RGB"), np.float32) / 255.0 - np.float32(config["mean"])) / np.float32(config["std"])
-    logits = load_runner(model_file, manifest=json.loads((bundle / f"{config['model_file']}.json").read_text()))(
-        x.transpose(2, 0, 1)[None].copy())
+    logits = load_runner(model_file)(x.transpose(2, 0, 1)[None].copy())  # reads the manifest beside it
     assert int(np.argmax(logits[0])) == test["expected_top1"]
     return config, bundle
 

@@ -11,13 +11,13 @@ from PIL import Image
 
 from effmod.cli import main
 from effmod.errors import EffmodError
-from effmod.export import reparameterize
+from effmod.deploy import reparameterize
 from effmod.models import create_model
 from effmod.quantize import load_calibration, resolve_keep_float
 
 from .conftest import GOLDEN_CKPT, needs_shared, require_golden_checkpoint
 
-CFG = create_model("efficientmod_xxs", num_classes=10, img_size=64).data_config
+CFG = create_model("efficientmod_xxs", num_classes=10, img_size=64).info.data_config
 
 
 def make_images(root, counts: dict[str, int], mode="RGB"):
@@ -202,7 +202,7 @@ def test_auto_fallback_keeps_the_most_sensitive_first_until_the_target():
 
     model = create_model("efficientmod_xxs", num_classes=10, img_size=64)
     deploy = reparameterize(model)
-    cal = load_calibration(None, model.data_config)
+    cal = load_calibration(None, model.info.data_config)
     example = torch.from_numpy(cal.images[:1])
     ranking = ["head", "stages.3.3", "stages.3.2", "stem"]
     first = auto_fallback(deploy, example, cal.images, cal.images, ("norm",), min_sqnr=1000.0, ranking=ranking)
@@ -223,7 +223,7 @@ def test_auto_fallback_refused_for_op_type_recipes(tmp_path):
 
 
 def test_tflite_integer_io_is_recorded_and_runs(tmp_path):
-    from effmod import runtime
+    from effmod.targets import load_runner
 
     rc = main(["export", "--target", "tflite", "--quantize", "int8", "--io", "int8", "--img-size", "64",
                "--num-classes", "10", "--min-sqnr", "0", "--output", str(tmp_path), "--json", str(tmp_path / "r.json")])
@@ -232,7 +232,7 @@ def test_tflite_integer_io_is_recorded_and_runs(tmp_path):
     assert rc == 0 and m["quantization"]["io"] == "int8"
     assert m["input"]["dtype"] == "int8" and m["output"]["dtype"] == "int8"
     assert m["input"]["scale"] > 0 and -128 <= m["input"]["zero_point"] <= 127
-    run = runtime.load(m["path"])
+    run = load_runner(m["path"])
     x = load_calibration(None, CFG).images[:2]
     y = run(x)
     assert y.shape == (2, 10) and y.dtype == np.float32  # the runner (de)quantizes at the boundary

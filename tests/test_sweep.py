@@ -13,8 +13,8 @@ from PIL import Image
 from effmod.cli import main
 from effmod.errors import EffmodError
 from effmod.models import create_model
-from effmod.sweep import build_grid
-from effmod.sweep.report import goal_check, pareto_front
+from effmod.commands.sweep import build_grid
+from effmod.commands.sweep.report import goal_check, pareto_front
 
 CLASSES = ["a", "b", "c"]
 
@@ -61,7 +61,7 @@ def setup(tmp_path_factory):
     model = create_model("efficientmod_xxs", num_classes=3)
     ckpt = base / "w.pth"
     torch.save({"state_dict": model.state_dict(), "num_classes": 3,
-                "data_config": {**model.data_config, "input_size": (3, 32, 32), "labels": CLASSES,
+                "data_config": {**model.info.data_config.to_dict(), "input_size": (3, 32, 32), "labels": CLASSES,
                                 "crop_pct": 1.0}}, ckpt)
     return base, ckpt
 

@@ -11,7 +11,7 @@ from effmod.cli import main
 from effmod.errors import EffmodError
 from effmod.eval.datasets import load_labelled_images
 from effmod.models import create_model
-from effmod.train import TrainConfig, train
+from effmod.commands.train import TrainConfig, train
 
 CLASSES = ["blue", "green", "red"]
 
@@ -48,11 +48,11 @@ def test_train_learns_and_writes_loadable_weights(folders, tmp_path):
 
     model = create_model("efficientmod_xxs", weights=str(tmp_path / "run" / "model.pth"))
     assert model.num_classes == 3
-    assert model.data_config["labels"] == CLASSES
-    assert model.data_config["input_size"] == (3, 32, 32)
-    data = load_labelled_images(folders[1], model.data_config)
+    assert list(model.info.data_config.labels) == CLASSES
+    assert model.info.data_config.input_size == (3, 32, 32)
+    data = load_labelled_images(folders[1], model.info.data_config)
     with torch.no_grad():
-        pred = model(data.normalized(slice(None), model.data_config)).argmax(1)
+        pred = model(data.normalized(slice(None), model.info.data_config)).argmax(1)
     # the file's weights and the trainer's own evaluation agree
     assert abs(100.0 * (pred == data.labels).float().mean().item() - final["val_top1"]) < 1e-6
 

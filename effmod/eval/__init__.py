@@ -1,1 +1,1 @@
-"""Images, preprocessing and comparison metrics shared by export, validate and sweeps."""
+"""Images, preprocessing and comparison metrics shared by every command."""

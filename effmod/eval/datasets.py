@@ -14,6 +14,7 @@ import torch
 from PIL import UnidentifiedImageError
 
 from ..errors import EffmodError
+from .data_config import DataConfig
 from .images import IMAGE_SUFFIXES, load_rgb, resize_crop
 
 
@@ -31,14 +32,14 @@ class LabelledImages:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def normalized(self, idx, data_config: dict) -> torch.Tensor:
+    def normalized(self, idx, data_config: DataConfig) -> torch.Tensor:
         """float32 batch exactly as ``effmod.eval.images.preprocess`` would produce it."""
         return normalize(self.images[idx], data_config)
 
 
-def normalize(images_u8: torch.Tensor, data_config: dict) -> torch.Tensor:
-    mean = torch.tensor(data_config["mean"], dtype=torch.float32).view(1, 3, 1, 1)
-    std = torch.tensor(data_config["std"], dtype=torch.float32).view(1, 3, 1, 1)
+def normalize(images_u8: torch.Tensor, data_config: DataConfig) -> torch.Tensor:
+    mean = torch.tensor(data_config.mean, dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(data_config.std, dtype=torch.float32).view(1, 3, 1, 1)
     return (images_u8.float() / 255.0 - mean) / std
 
 
@@ -78,7 +79,7 @@ def check_classes(found: list[str], expected: list[str] | None, what: str) -> No
     )
 
 
-def load_labelled_images(root: str | Path, data_config: dict, limit: int | None = None,
+def load_labelled_images(root: str | Path, data_config: DataConfig, limit: int | None = None,
                          progress: Callable[[int, int], None] | None = None,
                          expected_classes: list[str] | None = None) -> LabelledImages:
     """Decode an ImageFolder tree into memory. ``limit`` keeps a class-balanced, deterministic subset
@@ -88,7 +89,7 @@ def load_labelled_images(root: str | Path, data_config: dict, limit: int | None 
     if limit is not None and limit < len(samples):
         step = len(samples) / limit
         samples = [samples[int(i * step)] for i in range(limit)]
-    _, h, w = data_config["input_size"]
+    _, h, w = data_config.input_size
     images = np.empty((len(samples), h, w, 3), dtype=np.uint8)
     labels, paths, bad = [], [], []
     for i, (path, label) in enumerate(samples):

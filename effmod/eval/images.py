@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import EffmodError
+from .data_config import DataConfig
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
@@ -40,30 +41,30 @@ def load_rgb(path: str | Path) -> Image.Image:
         return im.convert("RGB")
 
 
-def preprocess(img: Image.Image, data_config: dict) -> np.ndarray:
+def preprocess(img: Image.Image, data_config: DataConfig) -> np.ndarray:
     """Resize the shorter side to size / crop_pct, center-crop to size, scale to [0, 1],
     normalise with mean/std. Returns float32 [3, H, W]."""
     return normalized_chw(resize_crop(img, data_config), data_config)
 
 
-def normalized_chw(img: Image.Image, data_config: dict) -> np.ndarray:
+def normalized_chw(img: Image.Image, data_config: DataConfig) -> np.ndarray:
     """The pixel half of ``preprocess``: scale to [0, 1], normalise with mean/std, HWC -> CHW."""
     x = np.asarray(img, dtype=np.float32) / 255.0
-    x = (x - np.asarray(data_config["mean"], np.float32)) / np.asarray(data_config["std"], np.float32)
+    x = (x - np.asarray(data_config.mean, np.float32)) / np.asarray(data_config.std, np.float32)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
-def resize_crop(img: Image.Image, data_config: dict) -> Image.Image:
+def resize_crop(img: Image.Image, data_config: DataConfig) -> Image.Image:
     """The geometric half of ``preprocess``: shorter side to size / crop_pct, then center crop."""
-    _, h, w = data_config["input_size"]
-    crop_pct = data_config.get("crop_pct", 1.0) or 1.0
+    _, h, w = data_config.input_size
+    crop_pct = data_config.crop_pct or 1.0
     scale_size = int(round(max(h, w) / crop_pct))
     iw, ih = img.size
     if iw <= ih:
         nw, nh = scale_size, int(round(ih * scale_size / iw))
     else:
         nw, nh = int(round(iw * scale_size / ih)), scale_size
-    img = img.resize((nw, nh), _RESAMPLE[data_config.get("interpolation", "bicubic")])
+    img = img.resize((nw, nh), _RESAMPLE[data_config.interpolation or "bicubic"])
     left, top = (nw - w) // 2, (nh - h) // 2
     return img.crop((left, top, left + w, top + h))
 
@@ -79,7 +80,7 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
-def load_batch(paths: list[Path], data_config: dict) -> tuple[np.ndarray, list[Path], list[Path]]:
+def load_batch(paths: list[Path], data_config: DataConfig) -> tuple[np.ndarray, list[Path], list[Path]]:
     """Preprocess ``paths`` into [N, 3, H, W]; unreadable files are skipped and returned separately."""
     arrays, used, bad = [], [], []
     for p in paths:
@@ -93,7 +94,7 @@ def load_batch(paths: list[Path], data_config: dict) -> tuple[np.ndarray, list[P
     return np.stack(arrays), used, bad
 
 
-def validation_batch(data_config: dict, folder: str | Path | None = None, limit: int = 16):
+def validation_batch(data_config: DataConfig, folder: str | Path | None = None, limit: int = 16):
     """Images for parity checks: ``folder`` (first ``limit`` files, spread over classes by sorting)
     or the bundled sample photos. Returns (array, description)."""
     if folder is None:

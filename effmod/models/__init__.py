@@ -9,10 +9,11 @@ import torch.nn as nn
 from . import efficientmod  # noqa: F401  (registers the variants)
 from ._registry import get_builder, list_models, register_model
 from .checkpoint import file_sha256, load_into, read_checkpoint
-from .config import imagenet_data_config, imagenet_labels, with_input_size
+from .info import DataConfig, ModelInfo, WeightsInfo, imagenet_data_config, imagenet_labels
 from .pretrained import DEFAULT_TAG, is_tag, resolve_weights
 
-__all__ = ["create_model", "list_models", "register_model", "imagenet_labels", "imagenet_data_config"]
+__all__ = ["create_model", "list_models", "register_model", "imagenet_labels", "imagenet_data_config",
+           "DataConfig", "ModelInfo", "WeightsInfo"]
 
 
 def create_model(name: str, num_classes: int | None = None, weights: str | Path | None = None,
@@ -22,26 +23,32 @@ def create_model(name: str, num_classes: int | None = None, weights: str | Path 
 
     ``num_classes`` and the data config (input size, mean/std, labels) default to what the weights
     were trained with when the file records it (effmod-trained files do), else 1000 classes at 224.
-    The model is returned in eval mode with ``model.data_config`` and ``model.weights_info`` (source,
-    file and sha256, or None for untrained weights).
+    The model is returned in eval mode with ``model.info`` (a ``ModelInfo``: name, classes, data
+    config, weights source/file/sha256 or None for untrained weights, and load notes).
     """
     if weights == "auto":
         weights = DEFAULT_TAG.get(name)
+    if num_classes is not None and num_classes < 1:
+        from ..errors import EffmodError
+
+        raise EffmodError(f"--num-classes must be a positive number of classes (got {num_classes})")
     path = resolve_weights(name, weights)
     state, meta = read_checkpoint(path) if path is not None else ({}, {})
     trained_classes = meta.get("num_classes")
     if num_classes is None:
         num_classes = trained_classes or 1000
     model = get_builder(name)(num_classes=num_classes, **kwargs)
-    model.weights_info = None
+    info = model.info
     if path is not None:
-        for note in load_into(model, state, source=str(weights if is_tag(weights) else path)):
+        source = str(weights) if is_tag(weights) else str(path)
+        notes = load_into(model, state, source=source)
+        for note in notes:
             warnings.warn(note, stacklevel=2)
-        source = weights if is_tag(weights) else str(path)
-        model.weights_info = {"source": source, "file": str(path), "sha256": file_sha256(path)}
+        info = info.replace(weights=WeightsInfo(source=source, file=str(path), sha256=file_sha256(path)),
+                            load_notes=tuple(notes))
         if meta.get("data_config") and num_classes == trained_classes:
-            model.data_config = {**model.data_config, **meta["data_config"]}
-            model.data_config["input_size"] = tuple(model.data_config["input_size"])
+            info = info.replace(data_config=DataConfig.from_dict(meta["data_config"], base=info.data_config))
     if img_size is not None:
-        model.data_config = with_input_size(model.data_config, img_size)
+        info = info.replace(data_config=info.data_config.with_input_size(img_size))
+    model.info = info
     return model.eval()

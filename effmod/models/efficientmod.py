@@ -2,7 +2,7 @@
 
 Training form, channels-last inside the stages, with module and parameter names that match the
 official release so its checkpoints load with ``strict=True``. The deploy form (NCHW, folded norms
-and scales, no ``repeat``) lives in ``effmod.export.reparameterize``.
+and scales, no ``repeat``) lives in ``effmod.deploy.reparameterize``.
 
 Block structure (per official release):
   x + gamma_1 * fc2( act?(fc1(n)) * tile(g(GELU(dwconv7x7(f(n))))) ),  n = norm(x)
@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 
 from ._registry import register_model
-from .config import imagenet_data_config
+from .info import ModelInfo, imagenet_data_config
 
 
 class ChannelsLastBatchNorm(nn.BatchNorm1d):
@@ -216,6 +216,8 @@ class EfficientMod(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.num_classes = num_classes
+        self.info = ModelInfo(name="efficientmod", num_classes=num_classes,
+                              data_config=imagenet_data_config(labels=num_classes == 1000))
         dims = cfg.embed_dims
         k, s, p = cfg.patch[0]
         self.patch_embed = PatchEmbed(in_chans, dims[0], k, s, p, cfg.norm)
@@ -249,6 +251,18 @@ class EfficientMod(nn.Module):
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
 
+    @property
+    def variant(self) -> str:
+        return self.info.name
+
+    @property
+    def data_config(self):
+        """Deprecated: use ``model.info.data_config`` (a ``DataConfig``)."""
+        import warnings
+
+        warnings.warn("model.data_config is deprecated; use model.info.data_config", DeprecationWarning, stacklevel=2)
+        return self.info.data_config
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.patch_embed(x.permute(0, 2, 3, 1))
         for layer in self.layers:
@@ -280,8 +294,8 @@ def _build(name: str, num_classes: int, norm: str, **kwargs) -> EfficientMod:
 
     cfg = replace(CONFIGS[name], norm=norm, **kwargs)
     model = EfficientMod(cfg, num_classes=num_classes)
-    model.variant = name + ("_bn" if norm == "bn" else "")
-    model.data_config = imagenet_data_config() if num_classes == 1000 else imagenet_data_config(labels=None)
+    model.info = ModelInfo(name=name + ("_bn" if norm == "bn" else ""), num_classes=num_classes,
+                           data_config=imagenet_data_config(labels=num_classes == 1000))
     return model
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import UnidentifiedImageError
 
 from ..errors import EffmodError
+from ..eval.data_config import DataConfig
 from ..eval.images import list_images, load_batch, load_rgb, preprocess, sample_photo_paths
 
 MIN_RECOMMENDED = 100
@@ -69,7 +70,7 @@ def check_calibration_args(folder: str | Path | None, size: int) -> None:
         raise EffmodError(f"--calib must be a folder of images, got a file: {root}")
 
 
-def load_calibration(folder: str | Path | None, data_config: dict, size: int = 256, seed: int = 0) -> CalibrationSet:
+def load_calibration(folder: str | Path | None, data_config: DataConfig, size: int = 256, seed: int = 0) -> CalibrationSet:
     check_calibration_args(folder, size)
     if folder is None:
         x, used, _ = load_batch(sample_photo_paths(), data_config)

@@ -9,7 +9,7 @@ import fnmatch
 import torch.nn as nn
 
 from ..errors import EffmodError
-from ..export.deploy_modules import ChannelNorm, DeployAttentionBlock, DeployHead, SplitDepthwiseConv
+from ..deploy.modules import ChannelNorm, DeployAttentionBlock, DeployHead, SplitDepthwiseConv
 
 KINDS: dict[str, str] = {
     "attention": "the attention blocks (stages 3-4 of xxs/xs/s): q/k/v, softmax, bmm, proj and their MLP",

@@ -20,6 +20,18 @@ from .keep_float import resolve_keep_float
 from .pt2e import fake_quantize, run_module, xnnpack_quantizer
 
 
+MAX_CALIB, MAX_EVAL = 64, 32  # each unit is re-quantized: keep one unit's pass to seconds
+
+
+def split_calibration(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Observers see the first images, SQNR is measured on the last ones (disjoint when there are
+    enough images)."""
+    n = len(images)
+    n_eval = min(MAX_EVAL, max(1, n // 3)) if n > 1 else 1
+    calib = images[: min(MAX_CALIB, max(1, n - n_eval))]
+    return calib, images[n - n_eval:]
+
+
 def units(model: nn.Module) -> list[str]:
     names = [n for n, _ in model.named_modules() if n == "stem" or n == "head"
              or (n.startswith("stages.") and n.count(".") == 2)]
@@ -38,7 +50,7 @@ class Measured:
 def _measure(model, example, calib, eval_x, float_out, keep_names) -> Measured:
     fq = fake_quantize(model, example, calib, xnnpack_quantizer(model, keep_names))
     m = compare(float_out, run_module(fq, eval_x))
-    return Measured(keep_names, m["sqnr_db"], m["top1_agreement"])
+    return Measured(keep_names, m.sqnr_db, m.top1_agreement)
 
 
 def _float_out(model, eval_x):

@@ -1,0 +1,133 @@
+"""What every target is (``Target``), receives (``ExportJob``), returns (``TargetResult``) and runs
+with (``Runner``). Each ``targets/<name>/__init__.py`` builds one ``Target`` from its own
+``convert.py``, ``quantize.py`` and ``runner.py``."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+import torch
+
+from ..deploy import DeployOptions
+from ..errors import EffmodError
+from ..eval.data_config import DataConfig
+from ..manifest import Delegation, Manifest, TensorSpec
+from ..precision import Precision
+
+@dataclass
+class ExportJob:
+    model: torch.nn.Module             # eval-mode module to convert (deploy form or original)
+    example: torch.Tensor              # [1, 3, H, W] float32 example input
+    precision: Precision
+    data_config: DataConfig
+    model_name: str
+    image_input: bool = False          # Core ML: bake preprocessing into an ImageType input
+    dynamic_batch: bool = False        # ONNX: dynamic batch dim
+    calib: np.ndarray | None = None    # INT8: preprocessed calibration images [N, 3, H, W]
+    keep_float: tuple[str, ...] = ()   # INT8: --keep-float patterns added to the target's defaults
+    io: Literal["float", "int8"] = "float"  # TFLite INT8: "int8" makes the graph input/output integer
+
+    def exported_program(self) -> torch.export.ExportedProgram:
+        with torch.no_grad():
+            return torch.export.export(self.model, (self.example,))
+
+
+@dataclass
+class TargetResult:
+    converter: dict                    # {"name": ..., "version": ...}
+    runtime: dict                      # {"name": ..., "version": ...}
+    input: TensorSpec
+    output: TensorSpec
+    delegation: Delegation | None = None
+    notes: list[str] = field(default_factory=list)
+    quantization: dict | None = None   # INT8 recipe, for the manifest
+    fake_quant: torch.nn.Module | None = None  # PT2E fake-quantized model: INT8 parity reference
+
+
+def float_io(job: ExportJob, batch: int | str = 1, input_dtype: str = "float32") -> tuple[TensorSpec, TensorSpec]:
+    """Manifest ``input``/``output`` entries of a float NCHW image classifier artifact."""
+    with torch.no_grad():
+        n_cls = int(job.model(job.example).shape[1])
+    inp = TensorSpec(name="image", shape=[batch, *job.example.shape[1:]], layout="NCHW", dtype=input_dtype)
+    return inp, TensorSpec(name="logits", shape=[batch, n_cls], dtype="float32")
+
+
+def require_no_keep_float(job: ExportJob, target: str) -> None:
+    if job.keep_float:
+        raise EffmodError(f"--keep-float is not available for {target} INT8",
+                          hint=f"{target} uses an op-type recipe (see its manifest); --keep-float works for executorch and coreml")
+
+
+class Runner(ABC):
+    """Callable artifact: NCHW float32 in, float32 logits out. Subclasses implement ``_run_one`` on one
+    batch of the artifact's fixed batch size, handling the artifact's own layout and integer I/O."""
+
+    runtime = "?"          # e.g. "onnxruntime"
+    engine = "?"           # what actually executed it, e.g. "onnxruntime CPUExecutionProvider"
+    version: str | None = None
+    batch: int | None = 1  # fixed batch size of the artifact, None when dynamic
+
+    def __init__(self, path: str | Path, input_spec: TensorSpec | None = None):
+        self.path = Path(path)
+        if input_spec is None:
+            manifest = Manifest.read(self.path)
+            input_spec = manifest.input if manifest is not None else None
+        self.input_spec = input_spec
+
+    @property
+    def input_layout(self) -> str:
+        return (self.input_spec.layout if self.input_spec is not None else None) or "NCHW"
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim != 4:
+            raise ValueError(f"expected an NCHW batch [N, 3, H, W], got shape {x.shape}")
+        if self.batch is None:
+            return self._run_one(x)
+        outs = [self._run_one(x[i:i + self.batch]) for i in range(0, len(x), self.batch)]
+        return np.concatenate(outs, axis=0)
+
+    @abstractmethod
+    def _run_one(self, x: np.ndarray) -> np.ndarray:
+        """Run one fixed-size batch (NCHW float32) and return float32 logits."""
+
+    def _to_layout(self, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if self.input_layout == "NHWC" else x
+
+
+def quantize_input(x: np.ndarray, scale: float, zero_point: int, dtype) -> np.ndarray:
+    """float -> integer input, as the graph's input quantization says."""
+    info = np.iinfo(dtype)
+    q = np.round(x / scale) + zero_point
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
+def dequantize_output(y: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    return ((y.astype(np.float32) - zero_point) * scale).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything effmod knows about one target, in one record."""
+
+    name: str                                     # what --target takes
+    suffix: str                                   # artifact file/folder suffix, e.g. ".tflite"
+    precisions: tuple[Precision, ...]             # the first is the default
+    deploy_options: DeployOptions                 # deploy-form details measured fastest in this runtime
+    default_keep_float: tuple[str, ...] | None    # INT8 float islands; None: an op-type recipe without them
+    converter_modules: tuple[str, ...]            # what `effmod doctor` imports to check the converter
+    runtime_module: str | None                    # ... and the runtime (None: the OS provides it)
+    convert: Callable[[ExportJob, Path], TargetResult]
+    runner: Callable[..., Runner]                 # runner(path, input_spec=None, threads=None, **options)
+
+    @property
+    def default_precision(self) -> Precision:
+        return self.precisions[0]
+
+    @property
+    def has_float_islands(self) -> bool:
+        """Whether --keep-float / auto-fallback can keep single modules in float (PT2E recipes)."""
+        return self.default_keep_float is not None

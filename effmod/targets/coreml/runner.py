@@ -1,0 +1,98 @@
+"""Core ML runner. On macOS it runs coremltools' ``predict`` (Core ML itself); elsewhere it runs
+effmod's ML-program executor over the same ``.mlpackage`` (spec + weight blob, fp16 per-op
+rounding). ``engine`` says which one ran; on macOS ``cross_check`` compares the two."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import EffmodError
+from ...versions import coreml_predict_available, installed
+from ..base import Runner
+
+EXECUTOR_ENGINE = "effmod ML-program executor"
+COREML_ENGINE = "Core ML (macOS)"
+
+
+class CoreMLUnavailable(EffmodError):
+    pass
+
+
+class CoreMLRunner(Runner):
+    runtime = "coreml"
+
+    def __init__(self, path, input_spec=None, threads: int | None = None, engine: str = "auto",
+                 compute_units: str = "ALL"):
+        """``engine``: "auto" (Core ML on macOS, the executor elsewhere), "coreml" or "executor"."""
+        super().__init__(path, input_spec)
+        if engine not in ("auto", "coreml", "executor"):
+            raise EffmodError(f"unknown Core ML engine '{engine}'", hint="use auto, coreml or executor")
+        if engine == "auto":
+            engine = "coreml" if coreml_predict_available() else "executor"
+        if engine == "coreml" and not coreml_predict_available():
+            raise CoreMLUnavailable("Core ML prediction is macOS-only",
+                                    hint="use engine='executor' (effmod's ML-program executor) on this platform")
+        from .mlprogram import Executor, load_program
+
+        self.program = load_program(self.path)
+        (self.input_name, self.input_info), = self.program.inputs.items()
+        self.output_name = self.program.outputs[0]
+        self.executor = None
+        self.model = None
+        self.non_finite = []
+        self.version = installed("coremltools")
+        if engine == "coreml":
+            import coremltools as ct
+
+            self.model = ct.models.MLModel(str(self.path), compute_units=getattr(ct.ComputeUnit, compute_units))
+            self.engine = f"{COREML_ENGINE}, compute units {compute_units}"
+        else:
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
+            self.executor = Executor(self.program)
+            self.engine = EXECUTOR_ENGINE
+
+    @property
+    def is_image_input(self) -> bool:
+        return self.program.description["inputs"].get(self.input_name) == "imageType"
+
+    def _feed(self, x: np.ndarray) -> np.ndarray:
+        if self.is_image_input:
+            # The model takes RGB pixels (0..255) and normalises in-graph: undo the caller's normalisation.
+            spec = self.input_spec
+            if spec is None or spec.mean is None or spec.std is None:
+                raise EffmodError(f"{self.path.name} takes an RGB image, but its manifest has no mean/std",
+                                  hint="re-export it with this effmod version so the manifest carries them")
+            mean = np.asarray(spec.mean, np.float32).reshape(1, 3, 1, 1)
+            std = np.asarray(spec.std, np.float32).reshape(1, 3, 1, 1)
+            x = (x * std + mean) * 255.0
+        return x.astype(np.float16 if self.input_info.dtype == "float16" else np.float32)
+
+    def _run_one(self, x: np.ndarray) -> np.ndarray:
+        feed = self._feed(x)
+        if self.model is not None:
+            if self.is_image_input:
+                from PIL import Image
+
+                pixels = np.clip(np.round(feed[0].transpose(1, 2, 0)), 0, 255).astype(np.uint8)
+                out = self.model.predict({self.input_name: Image.fromarray(pixels)})[self.output_name]
+            else:
+                out = self.model.predict({self.input_name: feed})[self.output_name]
+            return np.asarray(out, np.float32)
+        out = self.executor.run({self.input_name: feed})[self.output_name]
+        self.non_finite.extend(self.executor.last_stats.non_finite)
+        return out.astype(np.float32)
+
+    def cross_check(self, x: np.ndarray) -> dict:
+        """macOS: run Core ML and the executor on the same input and compare (executor as reference)."""
+        from ...eval.metrics import compare
+
+        if self.model is None:
+            raise CoreMLUnavailable("cross-checking needs Core ML itself (macOS)")
+        from .mlprogram import Executor
+
+        executor = Executor(self.program)
+        ours = np.concatenate([executor.run({self.input_name: self._feed(x[i:i + 1])})[self.output_name]
+                               for i in range(len(x))]).astype(np.float32)
+        return compare(ours, self(x))

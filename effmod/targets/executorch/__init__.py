@@ -1,0 +1,22 @@
+"""ExecuTorch: ``torch.export`` lowered with the XNNPACK partitioner (``convert.py``), PT2E INT8 with
+XNNPACK's quantizer (``quantize.py``), run by ``executorch.runtime`` (``runner.py``)."""
+from ...deploy import DeployOptions
+from ..base import Target
+from .convert import convert
+from .quantize import DEFAULT_KEEP_FLOAT
+from .runner import ExecuTorchRunner
+
+EXECUTORCH = Target(
+    name="executorch",
+    suffix=".pte",
+    precisions=("fp32", "int8"),
+    # conv channel-mean: 47 -> 1 XNNPACK partitions; plus 7×7 dw split into ≤25-tap parts: 19.6 -> 10.0 ms with
+    # row bands (xxs, 2 threads), then 0.95× (fp32) / 0.95× (int8) that time with the dilated split; the context's
+    # repeat folded into g: 0.97× (fp32) / 0.89× (int8).
+    deploy_options=DeployOptions(channel_mean="conv", split_large_dw=True, tile_context=True),
+    default_keep_float=DEFAULT_KEEP_FLOAT,
+    converter_modules=("executorch.backends.xnnpack.partition.xnnpack_partitioner",),
+    runtime_module="executorch.runtime",
+    convert=convert,
+    runner=ExecuTorchRunner,
+)

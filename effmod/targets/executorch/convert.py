@@ -1,0 +1,55 @@
+"""ExecuTorch ``.pte`` lowered with the XNNPACK partitioner."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from ...manifest import Delegation
+from ...versions import installed
+from ..base import ExportJob, TargetResult, float_io
+from .quantize import DEFAULT_KEEP_FLOAT
+
+
+def lowered_delegation(edge) -> Delegation:
+    """Count delegated vs non-delegated ops in a lowered edge program."""
+    from executorch.devtools.backend_debug import get_delegation_info
+
+    info = get_delegation_info(edge.exported_program().graph_module)
+    left = Counter()
+    for op, row in info.delegation_by_operator.items():
+        if row.non_delegated > 0:
+            left[op] += row.non_delegated
+    total = info.num_delegated_nodes + info.num_non_delegated_nodes
+    return Delegation(delegate="XNNPACK", partitions=info.num_delegated_subgraphs, total_nodes=total,
+                      delegated_nodes=info.num_delegated_nodes,
+                      delegated_fraction=info.num_delegated_nodes / total if total else 0.0,
+                      not_delegated_ops=dict(left))
+
+
+def convert(job: ExportJob, out_path: Path) -> TargetResult:
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    import torch
+
+    program, quant, fake = job.exported_program(), None, None
+    if job.precision == "int8":
+        from ...quantize.pt2e import pt2e_int8
+
+        fake, kept = pt2e_int8(job.model, job.example, job.calib, DEFAULT_KEEP_FLOAT, job.keep_float)
+        program = torch.export.export(fake, (job.example,))
+        quant = {"tool": "PT2E (torchao) + XNNPACKQuantizer", "scheme": "INT8 symmetric, per-channel weights, "
+                 "per-tensor activations (histogram observer)", **kept}
+    edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+    deleg = lowered_delegation(edge)
+    out_path.write_bytes(edge.to_executorch().buffer)
+    inp, out = float_io(job)
+    return TargetResult(
+        converter={"name": "executorch.exir", "version": installed("executorch")},
+        runtime={"name": "executorch", "version": installed("executorch")},
+        input=inp,
+        output=out,
+        delegation=deleg,
+        quantization=quant,
+        fake_quant=fake,
+    )

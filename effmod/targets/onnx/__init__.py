@@ -1,0 +1,19 @@
+"""ONNX: ``torch.onnx.export(dynamo=True)`` (``convert.py``), onnxruntime static QDQ INT8
+(``quantize.py``), run by onnxruntime's CPU execution provider (``runner.py``)."""
+from ...deploy import DeployOptions
+from ..base import Target
+from .convert import convert
+from .runner import OnnxRunner
+
+ONNX = Target(
+    name="onnx",
+    suffix=".onnx",
+    precisions=("fp32", "int8"),
+    # Plain NCHW form: onnxruntime (MLAS) runs 7×7 depthwise fast; a split 7×7 dw (row bands) measured 8.7 -> 11.1 ms (xxs).
+    deploy_options=DeployOptions(),
+    default_keep_float=None,  # op-type recipe (quantize.py): no per-module float islands
+    converter_modules=("onnxscript",),
+    runtime_module="onnxruntime",
+    convert=convert,
+    runner=OnnxRunner,
+)
