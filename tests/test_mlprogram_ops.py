@@ -271,3 +271,65 @@ def test_unsupported_op_is_named_never_skipped(tmp_path):
         run_mil(tmp_path, lambda x: mb.cumsum(x=x, axis=1), {"x": x})
     msg = err.value.one_line()
     assert "'cumsum'" in msg and "op #" in msg
+
+
+# ----------------------------------------------------------------------------- issue #20: seven ops that disagreed
+def test_cast_to_uint16_then_back(tmp_path):
+    """iOS17 allows uint16 (coremltools' fp16 pass casts gather indices to it)."""
+    x = np.array([[1.7, 65535.0, 3.0, 0.2]], np.float32)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.cast(x=mb.cast(x=x, dtype="uint16"), dtype="fp32"), {"x": x})
+    np.testing.assert_array_equal(out, [[1, 65535, 3, 0]])
+
+
+def test_gather_with_batch_dims(tmp_path):
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    idx = np.array([[2, 0], [1, 1]], np.int32)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.gather(x=x, indices=idx, axis=1, batch_dims=1), {"x": x})
+    np.testing.assert_array_equal(out, [[2, 0], [4, 4]])
+
+
+def test_gather_along_axis_negative_indices(tmp_path):
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    idx = np.array([[-1, 0, 1], [0, -2, -1]], np.int32)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.gather_along_axis(x=x, indices=idx, axis=1), {"x": x})
+    np.testing.assert_array_equal(out, [[2, 0, 1], [3, 4, 5]])
+
+
+def test_l2_norm_last_three_dims_per_batch_eps_inside(tmp_path):
+    x = np.array([3, 4, 6, 8], np.float32).reshape(2, 1, 1, 2)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.l2_norm(x=x), {"x": x})
+    np.testing.assert_allclose(out.reshape(2, 2), [[0.6, 0.8], [0.6, 0.8]], rtol=1e-5)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.l2_norm(x=x, epsilon=5.7), {"x": np.ones((1, 1, 1), np.float32)})
+    np.testing.assert_allclose(out, [[[1 / math.sqrt(1 + 5.7)]]], rtol=1e-5)  # 0.3863, not max(Σx², eps)
+
+
+def test_matmul_with_a_const_of_another_dtype(tmp_path):
+    y = np.array([[1, 2], [3, 4]], np.int32)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.matmul(x=x, y=y), {"x": np.array([[1, 2]], np.float32)})
+    np.testing.assert_array_equal(out, [[7, 10]])
+
+
+def test_reshape_zero_counts_from_the_right_at_ios17(tmp_path):
+    x = rand(2, 3)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.reshape(x=x, shape=[1, 0, -1, 0]), {"x": x})
+    assert out.shape == (1, 1, 2, 3)
+    np.testing.assert_array_equal(out.reshape(2, 3), x)
+
+
+def test_reshape_zero_copies_the_same_position_before_ios17(tmp_path):
+    x = rand(2, 3, 4)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.reshape(x=x, shape=[0, -1, 2]), {"x": x}, target=ct.target.iOS16)
+    assert out.shape == (2, 6, 2)
+
+
+def test_slice_with_negative_stride_over_a_size_one_dim(tmp_path):
+    x = rand(1, 4, 3)
+    (out,), _ = run_mil(tmp_path, lambda x: mb.slice_by_index(x=x, begin=[0, 3, 0], end=[0, 0, 0], stride=[-1, -1, 1],
+                                                             begin_mask=[True, False, True],
+                                                             end_mask=[True, True, True]), {"x": x})
+    np.testing.assert_array_equal(out, x[::-1, 3::-1, :])
+    # only the size-1 dim walks backwards: numpy calls that view contiguous, torch refuses its strides
+    (out,), _ = run_mil(tmp_path, lambda x: mb.slice_by_index(x=x, begin=[0, 0, 0], end=[0, 0, 0], stride=[-1, 1, 1],
+                                                             begin_mask=[True, True, True],
+                                                             end_mask=[True, True, True]), {"x": x})
+    np.testing.assert_array_equal(out, x)

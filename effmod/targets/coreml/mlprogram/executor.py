@@ -114,7 +114,7 @@ class Executor:
 
     def _execute(self, op: Op, env: dict, stats: RunStats | None = None) -> dict:
         args = self._gather_args(op, env)
-        ctx = Ctx(op, any(info.dtype == "float16" for _, info in op.outputs))
+        ctx = Ctx(op, any(info.dtype == "float16" for _, info in op.outputs), self.program.ios_version)
         try:
             result = KERNELS[op.type](ctx, **args)
         except Exception as e:  # noqa: BLE001 - a kernel failure names the op it happened in

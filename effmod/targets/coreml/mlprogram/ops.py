@@ -25,12 +25,13 @@ def kernel(*names):
 
 
 class Ctx:
-    """Per-op context: ``fp16`` is True when the op's declared output is float16."""
+    """Per-op context: ``fp16`` is True when the op's declared output is float16; ``ios`` is the
+    program's deployment target (15 for iOS15/CoreML5, ...), for ops whose meaning changed."""
 
-    __slots__ = ("op", "fp16", "overflows")
+    __slots__ = ("op", "fp16", "overflows", "ios")
 
-    def __init__(self, op, fp16: bool):
-        self.op, self.fp16 = op, fp16
+    def __init__(self, op, fp16: bool, ios: int = 17):
+        self.op, self.fp16, self.ios = op, fp16, ios
         self.overflows: list[str] = []  # fp16 intermediates that overflowed inside this op
 
     def check(self, t: torch.Tensor, what: str) -> torch.Tensor:
@@ -176,6 +177,10 @@ def linear(ctx, x, weight, bias=None):
 
 @kernel("matmul")
 def matmul(ctx, x, y, transpose_x=False, transpose_y=False):
+    if x.dtype != y.dtype:
+        # iOS17 allows one const operand of another dtype; compute in float, the executor rounds the
+        # result to the dtype the program declares (the non-const operand's).
+        x, y = x.double(), y.double()
     if bool(num(transpose_x)) and x.dim() >= 2:
         x = x.transpose(-1, -2)
     if bool(num(transpose_y)) and y.dim() >= 2:
@@ -306,9 +311,10 @@ def instance_norm(ctx, x, gamma=None, beta=None, epsilon=1e-5):
 
 
 @kernel("l2_norm")
-def l2_norm(ctx, x, axes=None, epsilon=1e-6):
-    dims = _norm_axes(x, axes)
-    return x / torch.sqrt(torch.clamp((x * x).sum(dim=dims, keepdim=True), min=num(epsilon)))
+def l2_norm(ctx, x, epsilon=1e-6):
+    """The last three dims are normalised together, every leading dim is a batch: x / sqrt(Σx² + eps)."""
+    dims = list(range(max(0, x.dim() - 3), x.dim()))
+    return x / torch.sqrt((x * x).sum(dim=dims, keepdim=True) + num(epsilon))
 
 
 @kernel("softmax")
@@ -354,8 +360,13 @@ def reduce_arg(ctx, x, axis=-1, keep_dims=False, output_dtype="int32"):
 @kernel("reshape")
 def reshape(ctx, x, shape):
     s = ints(shape)
-    # iOS17+: 0 copies the input's dimension at that position; -1 is inferred
-    s = [x.shape[i] if v == 0 and i < x.dim() else v for i, v in enumerate(s)]
+    if ctx.ios >= 17:
+        # iOS17: a 0 copies the input dim counted from the right, or is 1 where the input has none
+        s = [(x.shape[len(x.shape) - (len(s) - i)] if len(s) - i <= x.dim() else 1) if v == 0 else v
+             for i, v in enumerate(s)]
+    else:
+        # iOS15/16: a 0 copies the input dim at the same position (shape has the input's rank)
+        s = [x.shape[i] if v == 0 else v for i, v in enumerate(s)]
     return x.reshape(s)
 
 
@@ -395,16 +406,18 @@ def slice_by_index(ctx, x, begin, end, stride=None, begin_mask=None, end_mask=No
     bm = ints(begin_mask) if begin_mask is not None else [0] * r
     em = ints(end_mask) if end_mask is not None else [0] * r
     sm = ints(squeeze_mask) if squeeze_mask is not None else [0] * r
-    idx = []
     for i in range(r):
         if sm[i]:
-            idx.append(b[i])  # squeezed axes take the element at begin
+            # squeezed axes take the element at begin
+            x = x.narrow(i, b[i] + x.shape[i] if b[i] < 0 else b[i], 1)
             continue
-        idx.append(slice(None if bm[i] else b[i], None if em[i] else e[i], s[i]))
-    if any(v < 0 for v in s):
-        arr = x.numpy()[tuple(idx)]  # torch has no negative-step slices
-        return torch.from_numpy(np.ascontiguousarray(arr))
-    return x[tuple(idx)]
+        # numpy slice semantics (negative begin/end count from the end, negative strides walk back);
+        # torch has no negative-step slices, so pick the indices explicitly
+        picked = range(*slice(None if bm[i] else b[i], None if em[i] else e[i], s[i]).indices(x.shape[i]))
+        x = torch.index_select(x, i, torch.tensor(list(picked), dtype=torch.long))
+    for i in sorted((i for i in range(r) if sm[i]), reverse=True):
+        x = x.squeeze(i)
+    return x
 
 
 @kernel("slice_by_size")
@@ -456,20 +469,33 @@ def fill(ctx, shape, value=0.0):
     return torch.full(ints(shape), num(value))
 
 
-@kernel("gather")
-def gather(ctx, x, indices, axis=0, batch_dims=0, validate_indices=False):
-    a = _axis(int(num(axis)), x.dim())
-    if int(num(batch_dims)):
-        raise ValueError("gather with batch_dims > 0 is not implemented")
-    idx = indices.long()
+def _gather(x, idx, a):
     idx = torch.where(idx < 0, idx + x.shape[a], idx)
     out = torch.index_select(x, a, idx.reshape(-1))
     return out.reshape(*x.shape[:a], *idx.shape, *x.shape[a + 1:])
 
 
+@kernel("gather")
+def gather(ctx, x, indices, axis=0, batch_dims=0, validate_indices=False):
+    """iOS16+: the first ``batch_dims`` dims of x and indices are batch (tf.gather): each batch
+    entry gathers from its own slice; the output is D[:axis] + N[batch_dims:] + D[axis+1:]."""
+    a = _axis(int(num(axis)), x.dim())
+    b = int(num(batch_dims))
+    idx = indices.long()
+    if not b:
+        return _gather(x, idx, a)
+    batch = x.shape[:b]
+    xs = x.reshape(-1, *x.shape[b:])
+    ids = idx.reshape(-1, *idx.shape[b:])
+    out = torch.stack([_gather(xi, ii, a - b) for xi, ii in zip(xs, ids)])
+    return out.reshape(*batch, *out.shape[1:])
+
+
 @kernel("gather_along_axis")
 def gather_along_axis(ctx, x, indices, axis=0, validate_indices=False):
-    return torch.gather(x, int(num(axis)), indices.long())
+    a = _axis(int(num(axis)), x.dim())
+    idx = indices.long()
+    return torch.gather(x, a, torch.where(idx < 0, idx + x.shape[a], idx))
 
 
 @kernel("upsample_nearest_neighbor")
@@ -485,6 +511,10 @@ CAST_DTYPES = {"fp16": torch.float16, "fp32": torch.float32, "fp64": torch.float
 
 @kernel("cast")
 def cast(ctx, x, dtype):
+    if dtype == "uint16":
+        # torch has no general uint16 arithmetic; the executor keeps uint16 tensors as int32 values
+        # 0..65535. Floats truncate toward zero, as a C cast does, then wrap modulo 2^16.
+        return torch.remainder(x.to(torch.int64), 1 << 16).to(torch.int32)
     return x.to(CAST_DTYPES[dtype])
 
 

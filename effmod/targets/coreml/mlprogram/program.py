@@ -52,6 +52,12 @@ class Program:
     ops: list[Op]
     description: dict = field(default_factory=dict)  # feature names/types from the model description
 
+    @property
+    def ios_version(self) -> int:
+        """The deployment target the opset stands for: CoreML5 = iOS15, CoreML6 = iOS16, ..."""
+        digits = "".join(c for c in self.opset if c.isdigit())
+        return 10 + int(digits) if digits else 15
+
     def op_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for op in self.ops:
