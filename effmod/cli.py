@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -395,12 +397,19 @@ COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doc
             "package": _cmd_package, "sweep": _cmd_sweep}
 
 
+def _terminate(signum, frame):
+    # SIGTERM unwinds like Ctrl-C, so every build folder's cleanup (finally) runs before the exit.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = make_console()
     debug = args.debug
     if not debug:
         warnings.filterwarnings("ignore")
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args, console)
     except EffmodError as e:
@@ -411,8 +420,12 @@ def main(argv: list[str] | None = None) -> int:
             console.print(e.details, markup=False, highlight=False, soft_wrap=True)
         return e.exit_code
     except KeyboardInterrupt:
-        console.print("[red]interrupted[/]")
+        console.print("[red]interrupted[/]: nothing half-written was left at the output paths")
         return 130
+    except SystemExit as e:
+        if e.code == 128 + signal.SIGTERM:
+            console.print("[red]terminated[/]: nothing half-written was left at the output paths")
+        raise
     except Exception as e:  # noqa: BLE001 - last resort: still one line without --debug
         if debug:
             raise

@@ -158,10 +158,38 @@ class Manifest:
             missing = [k for k in ("model", "target", "precision", "artifact", "preprocessing") if values[k] is None]
             if missing:
                 raise KeyError(missing[0])
-            return cls(**values)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            m = cls(**values)
+            m._check_types()
+            return m
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
             raise EffmodError(f"{source} is not a complete effmod manifest ({type(e).__name__}: {e})",
                               hint="re-export the artifact with effmod export") from None
+
+    def _check_types(self) -> None:
+        """What commands read from a manifest must have the right types (a hand-edited file may not)."""
+        from .precision import PRECISIONS
+
+        def need(ok: bool, what: str):
+            if not ok:
+                raise ValueError(what)
+        need(isinstance(self.model, str) and isinstance(self.target, str) and isinstance(self.artifact, str),
+             "model, target and artifact must be strings")
+        need(self.precision in PRECISIONS, f"precision {self.precision!r} is not one of {', '.join(PRECISIONS)}")
+        need(self.num_classes is None or (isinstance(self.num_classes, int) and self.num_classes > 0),
+             f"num_classes {self.num_classes!r} is not a positive integer")
+        shape = self.input.shape
+        need(isinstance(shape, list) and len(shape) == 4 and all(isinstance(d, (int, str)) for d in shape),
+             f"input shape {shape!r} is not [N, C, H, W]")
+        need(self.input.layout in (None, "NCHW", "NHWC"), f"input layout {self.input.layout!r}")
+        need(isinstance(self.output.shape, list), f"output shape {self.output.shape!r}")
+        pre = self.preprocessing
+        need(isinstance(pre, dict) and all(isinstance(pre.get(k), list) and len(pre[k]) == 3
+                                           and all(isinstance(v, (int, float)) for v in pre[k]) for k in ("mean", "std"))
+             and isinstance(pre.get("resize"), dict) and isinstance(pre.get("crop"), dict),
+             "preprocessing needs mean/std (3 numbers each), resize and crop")
+        need(self.labels is None or (isinstance(self.labels, list) and all(isinstance(v, str) for v in self.labels)),
+             "labels must be a list of strings")
+        need(self.quantization is None or isinstance(self.quantization, dict), "quantization must be a mapping")
 
     @classmethod
     def read(cls, artifact: str | Path) -> Manifest | None:

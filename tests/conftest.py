@@ -50,3 +50,21 @@ def perturb(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
             elif name.endswith("running_var"):
                 b.copy_(torch.rand(b.shape, generator=g) + 0.5)
     return model
+
+
+@pytest.fixture(scope="session")
+def small_artifacts(tmp_path_factory):
+    """xxs with a saved random 10-class checkpoint at 64 px, exported once to all four targets:
+    {target: artifact path}. Tests that change an artifact copy it first."""
+    pytest.importorskip("coremltools", reason="coremltools not installed (pip install -e '.[all]')")
+    from effmod.commands.export import ExportOptions, run_export
+    from effmod.console import NullReporter
+    from effmod.models import create_model
+
+    out = tmp_path_factory.mktemp("small_artifacts")
+    torch.manual_seed(0)  # a saved random checkpoint, so `effmod validate` can rebuild the same model
+    ckpt = out / "random10.pth"
+    torch.save({"state_dict": create_model("efficientmod_xxs", num_classes=10).state_dict()}, ckpt)
+    manifests = run_export(ExportOptions(targets=["tflite", "executorch", "coreml", "onnx"], weights=str(ckpt),
+                                         num_classes=10, img_size=64, output=str(out)), NullReporter())
+    return {m.target: out / m.artifact for m in manifests}

@@ -4,6 +4,7 @@
 ``export_one`` directly."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -103,6 +104,37 @@ def _check_output(out_dir: Path, names: list[str], force: bool) -> None:
         raise EffmodError(f"{out_dir / existing[0]} already exists", hint="pass --force to overwrite, or another --output")
 
 
+TEMP_PREFIX = ".effmod-tmp-"
+
+
+def temp_dir(out_dir: Path) -> Path:
+    """A private build folder inside the output folder (same filesystem: the final rename is atomic),
+    named after this process so a later run can tell a dead run's leftovers from a live one's."""
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=out_dir))
+
+
+def clean_stale_temp(out_dir: Path, prefix: str = TEMP_PREFIX) -> int:
+    """Remove build folders of runs that were killed (their process is gone). Returns how many."""
+    removed = 0
+    for d in out_dir.glob(prefix + "*"):
+        pid = d.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _place(tmp_artifact: Path, final: Path) -> None:
     """Move a finished artifact and its manifest into place (same filesystem: atomic renames)."""
     tmp_manifest = tmp_artifact.with_name(tmp_artifact.name + ".json")
@@ -176,7 +208,13 @@ def check_artifact(artifact: Path, input_spec, inputs_x: np.ndarray, reference: 
                    quant_reference: np.ndarray | None = None) -> ParityResult:
     """Run ``artifact`` in its real runtime on ``inputs_x`` and judge it against ``reference``."""
     runner = load_runner(artifact, threads=threads, input_spec=input_spec)
-    out = runner(inputs_x)
+    try:
+        out = runner(inputs_x)
+    except EffmodError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a runtime failing on an artifact is reported, with the artifact
+        raise EffmodError(f"{artifact} failed to run in {runner.engine} ({_first_line(e)})",
+                          hint="the artifact may be corrupt: re-export it (effmod validate re-checks it)") from None
     created = [(e.kind, e.op) for e in getattr(runner, "non_finite", []) if e.from_finite]
     return judge(out, reference, precision, data_desc, runner.engine, overrides, quant_reference, created)
 
@@ -232,7 +270,7 @@ def export_one(model: torch.nn.Module, target: Target, precision: Precision, opt
                     model_name=opts.model, image_input=opts.image_input and target.name == "coreml",
                     dynamic_batch=opts.dynamic_batch, calib=inputs.calib.images if use_calib else None,
                     keep_float=keep_float, io=opts.io)
-    tmp_root = Path(tempfile.mkdtemp(prefix=".effmod-tmp-", dir=out_dir))
+    tmp_root = temp_dir(out_dir)
     try:
         tmp_artifact = tmp_root / name
         t0 = time.perf_counter()
@@ -273,6 +311,9 @@ def run_export(opts: ExportOptions, reporter: Reporter) -> list[Manifest]:
     info = model.info
     opts = replace(opts, num_classes=info.num_classes, img_size=info.data_config.img_size)
     _check_output(Path(opts.output), [artifact_name(opts, t, p) for t, p in pairs], opts.force)
+    stale = clean_stale_temp(Path(opts.output))
+    if stale:
+        reporter.note(f"removed {stale} build folder(s) left in {opts.output} by an interrupted run")
     for note in info.load_notes:
         reporter.warn(note)
     if info.weights is None:

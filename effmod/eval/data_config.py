@@ -62,6 +62,8 @@ class DataConfig:
     def from_dict(cls, d: dict, base: DataConfig | None = None) -> DataConfig:
         """Keys missing from ``d`` keep ``base``'s values (checkpoints may store a subset)."""
         base = base or cls()
+        if not isinstance(d, dict):
+            raise EffmodError(f"malformed data config: expected a mapping, got {type(d).__name__}")
         try:
             values = {
                 "input_size": tuple(int(v) for v in d.get("input_size", base.input_size)),

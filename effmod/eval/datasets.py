@@ -11,11 +11,10 @@ from typing import Callable
 
 import numpy as np
 import torch
-from PIL import UnidentifiedImageError
 
 from ..errors import EffmodError
 from .data_config import DataConfig
-from .images import IMAGE_SUFFIXES, load_rgb, resize_crop
+from .images import IMAGE_SUFFIXES, is_unreadable, load_rgb, resize_crop
 
 
 @dataclass
@@ -97,7 +96,9 @@ def load_labelled_images(root: str | Path, data_config: DataConfig, limit: int |
             images[len(labels)] = np.asarray(resize_crop(load_rgb(path), data_config), dtype=np.uint8)
             labels.append(label)
             paths.append(path)
-        except (UnidentifiedImageError, OSError, ValueError):
+        except Exception as e:  # noqa: BLE001 - an unreadable image is skipped and counted
+            if not is_unreadable(e):
+                raise
             bad.append(path)
         if progress is not None and (i % 500 == 0 or i == len(samples) - 1):
             progress(i + 1, len(samples))

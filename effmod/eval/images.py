@@ -5,7 +5,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ..errors import EffmodError
 from .data_config import DataConfig
@@ -28,6 +28,13 @@ _RESAMPLE = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR, "nearest": Im
 
 def sample_photo_paths() -> list[Path]:
     return [Path(str(resources.files(pkg).joinpath(rel))) for pkg, rel in SAMPLE_PHOTOS]
+
+
+def is_unreadable(e: Exception) -> bool:
+    """Whether ``e`` from decoding a user's image means the file is unreadable (skipped and counted).
+    Truncated or bit-flipped files surface from PIL as many types (OSError, SyntaxError, ValueError,
+    EOFError, struct and zlib errors, decompression-bomb errors); only programming errors are not."""
+    return not isinstance(e, (NameError, AttributeError, TypeError, KeyboardInterrupt, MemoryError))
 
 
 def load_rgb(path: str | Path) -> Image.Image:
@@ -80,17 +87,21 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
-def load_batch(paths: list[Path], data_config: DataConfig) -> tuple[np.ndarray, list[Path], list[Path]]:
+def load_batch(paths: list[Path], data_config: DataConfig, source: str | Path = "the given files") \
+        -> tuple[np.ndarray, list[Path], list[Path]]:
     """Preprocess ``paths`` into [N, 3, H, W]; unreadable files are skipped and returned separately."""
     arrays, used, bad = [], [], []
     for p in paths:
         try:
             arrays.append(preprocess(load_rgb(p), data_config))
             used.append(p)
-        except (UnidentifiedImageError, OSError, ValueError):
+        except Exception as e:  # noqa: BLE001 - an unreadable image is skipped and counted
+            if not is_unreadable(e):
+                raise
             bad.append(p)
     if not arrays:
-        raise EffmodError(f"none of the {len(paths)} images could be read", hint="check the files are valid images")
+        raise EffmodError(f"none of the {len(paths)} images in {source} could be read",
+                          hint="check the files are valid images")
     return np.stack(arrays), used, bad
 
 
@@ -102,6 +113,6 @@ def validation_batch(data_config: DataConfig, folder: str | Path | None = None, 
         return x, f"{len(used)} built-in sample photos"
     paths = list_images(folder)
     step = max(1, len(paths) // limit)
-    x, used, bad = load_batch(paths[::step][:limit], data_config)
+    x, used, bad = load_batch(paths[::step][:limit], data_config, folder)
     note = f" ({len(bad)} unreadable skipped)" if bad else ""
     return x, f"{len(used)} images from {folder}{note}"

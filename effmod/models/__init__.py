@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch.nn as nn
 
+from ..errors import EffmodError
 from . import efficientmod  # noqa: F401  (registers the variants)
 from ._registry import get_builder, list_models, register_model
 from .checkpoint import file_sha256, load_into, read_checkpoint
@@ -29,8 +30,6 @@ def create_model(name: str, num_classes: int | None = None, weights: str | Path 
     if weights == "auto":
         weights = DEFAULT_TAG.get(name)
     if num_classes is not None and num_classes < 1:
-        from ..errors import EffmodError
-
         raise EffmodError(f"--num-classes must be a positive number of classes (got {num_classes})")
     path = resolve_weights(name, weights)
     state, meta = read_checkpoint(path) if path is not None else ({}, {})
@@ -47,7 +46,10 @@ def create_model(name: str, num_classes: int | None = None, weights: str | Path 
         info = info.replace(weights=WeightsInfo(source=source, file=str(path), sha256=file_sha256(path)),
                             load_notes=tuple(notes))
         if meta.get("data_config") and num_classes == trained_classes:
-            info = info.replace(data_config=DataConfig.from_dict(meta["data_config"], base=info.data_config))
+            try:
+                info = info.replace(data_config=DataConfig.from_dict(meta["data_config"], base=info.data_config))
+            except EffmodError as e:
+                raise EffmodError(f"{path}: {e.message}", hint="re-save the checkpoint with effmod train") from None
     if img_size is not None:
         info = info.replace(data_config=info.data_config.with_input_size(img_size))
     model.info = info

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import pickle
-import zipfile
 from pathlib import Path
 
 import torch
@@ -36,27 +35,41 @@ META_KEYS = ("arch", "num_classes", "data_config", "epoch", "val_top1")
 def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     """(state dict, metadata): metadata holds whichever of META_KEYS the file's top level has."""
     path = Path(path)
+    if path.is_dir():
+        raise EffmodError(f"{path} is a directory, not a weights file", hint="pass a .pth/.pt/.safetensors file")
     if not path.is_file():
         raise EffmodError(f"weights file not found: {path}", hint="pass a .pth/.pt/.safetensors path")
     if path.suffix == ".safetensors":
-        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         try:
             obj = load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as e:
-            raise EffmodError(f"{path} is not a readable .safetensors file: {e}") from None
+        except Exception as e:  # noqa: BLE001 - any parse failure of a user's file is that file's problem
+            raise EffmodError(f"{path} is not a readable .safetensors file ({_first(e)})",
+                              hint="re-save it, or pass the original checkpoint") from None
     else:
         try:
             # weights_only: never execute code from a checkpoint; timm-style files also pickle args.
             with torch.serialization.safe_globals([argparse.Namespace]):
                 obj = torch.load(path, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise EffmodError(f"{path} is not a PyTorch checkpoint effmod can read: {first}",
+        except pickle.UnpicklingError as e:
+            # weights_only refuses pickles that would run code: say so, never load them another way
+            raise EffmodError(f"{path} is not a PyTorch checkpoint effmod can read: {_first(e)}",
                               hint="expected a state dict saved with torch.save") from None
+        except Exception as e:  # noqa: BLE001 - text files, truncations and bit flips surface as many types
+            raise EffmodError(f"{path} is not a PyTorch checkpoint ({_first(e)})",
+                              hint="expected a state dict saved with torch.save; is the file complete?") from None
     meta = {k: obj[k] for k in META_KEYS if isinstance(obj, dict) and k in obj} if isinstance(obj, dict) else {}
+    n = meta.get("num_classes")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        raise EffmodError(f"{path} records num_classes {n!r}, not a positive integer",
+                          hint="re-save it with effmod train, or save only the state dict")
     return _unwrap(obj, path), meta
+
+
+def _first(e: Exception) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0][:160]}" if text else type(e).__name__
 
 
 def _unwrap(obj, path: Path) -> dict[str, torch.Tensor]:

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from PIL import UnidentifiedImageError
 
 from ..errors import EffmodError
 from ..eval.data_config import DataConfig
-from ..eval.images import list_images, load_batch, load_rgb, preprocess, sample_photo_paths
+from ..eval.images import is_unreadable, list_images, load_batch, load_rgb, preprocess, sample_photo_paths
 
 MIN_RECOMMENDED = 100
 
@@ -88,7 +87,9 @@ def load_calibration(folder: str | Path | None, data_config: DataConfig, size: i
         try:
             arrays.append(preprocess(load_rgb(p), data_config))
             used.append(p)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        except Exception as e:  # noqa: BLE001 - an unreadable image is skipped and counted
+            if not is_unreadable(e):
+                raise
             bad += 1
     if not used:
         raise EffmodError(f"none of the {len(paths)} image files under {root} could be read",

@@ -46,7 +46,16 @@ def load_runner(path: str | Path, threads: int | None = None, input_spec: Tensor
     path = Path(path)
     if not path.exists():
         raise EffmodError(f"artifact not found: {path}")
-    return for_artifact(path).runner(path, input_spec, threads=threads, **options)
+    target = for_artifact(path)
+    try:
+        return target.runner(path, input_spec, threads=threads, **options)
+    except EffmodError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a runtime refusing a file is that file's problem
+        text = str(e).strip()
+        detail = f"{type(e).__name__}: {text.splitlines()[0][:160]}" if text else type(e).__name__
+        raise EffmodError(f"{path} is truncated or not {target.artifact_kind} ({detail})",
+                          hint="re-export it with effmod export") from None
 
 
 __all__ = ["TARGETS", "TARGET_NAMES", "COREML", "TFLITE", "EXECUTORCH", "ONNX", "Target", "ExportJob", "TargetResult", "Runner", "by_name",

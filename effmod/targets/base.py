@@ -115,6 +115,7 @@ class Target:
 
     name: str                                     # what --target takes
     suffix: str                                   # artifact file/folder suffix, e.g. ".tflite"
+    artifact_kind: str                            # for messages: "an ONNX model", "a TFLite model", ...
     precisions: tuple[Precision, ...]             # the first is the default
     deploy_options: DeployOptions                 # deploy-form details measured fastest in this runtime
     default_keep_float: tuple[str, ...] | None    # INT8 float islands; None: an op-type recipe without them

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from ...errors import EffmodError
 from ...eval.datasets import check_classes, load_labelled_images
 from ...manifest import Manifest
 from ...targets import by_name, load_runner
-from ..export import ExportOptions, export_one, load_model
+from ..export import ExportOptions, clean_stale_temp, export_one, load_model, temp_dir
 from .evaluate import accuracy_row, run_artifact, topk_hits
 from .grid import Combo, build_grid
 
@@ -52,6 +51,14 @@ def _atomic_json(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _read_json(path: Path):
+    """A file this sweep wrote earlier, or None when it is missing or damaged (then it is redone)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
 def _prepare_output(opts: SweepOptions) -> Path:
     out = Path(opts.output)
     rows = out / "rows"
@@ -63,6 +70,7 @@ def _prepare_output(opts: SweepOptions) -> Path:
                               hint="--resume to continue it, --force to start again, or another --output")
     rows.mkdir(parents=True, exist_ok=True)
     (out / "artifacts").mkdir(exist_ok=True)
+    clean_stale_temp(out / "artifacts")
     return out
 
 
@@ -71,12 +79,15 @@ def _export_cached(model, combo: Combo, key: str, opts: SweepOptions, art_root: 
     """The combination's artifact: from the cache when its hash folder is complete, else exported into
     a temp folder and renamed into place (a killed export leaves no half-written cache entry)."""
     dest = art_root / key
-    done = dest / "export.json"
-    if done.is_file():
-        info = json.loads(done.read_text())
-        return dest / info["artifact"], Manifest.for_artifact(dest / info["artifact"]), info["export_s"], info["warnings"]
+    cached = _read_json(dest / "export.json")
+    if cached is not None:
+        try:
+            artifact = dest / cached["artifact"]
+            return artifact, Manifest.for_artifact(artifact), cached["export_s"], cached["warnings"]
+        except (KeyError, TypeError, EffmodError):
+            pass  # a damaged cache entry is exported again
     reporter = NullReporter()
-    tmp = Path(tempfile.mkdtemp(dir=art_root, prefix=".tmp-"))
+    tmp = temp_dir(art_root)
     try:
         t0 = time.perf_counter()
         eopts = ExportOptions(targets=[combo.target], model=opts.model, weights=opts.weights,
@@ -166,10 +177,13 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
         for i, combo in enumerate(combos):
             key = combo.key(context)
             row_path = out / "rows" / f"{key}.json"
-            if opts.resume and row_path.is_file():
-                rows.append(json.loads(row_path.read_text()))
+            done = _read_json(row_path) if opts.resume else None
+            if isinstance(done, dict) and done.get("key") == key:
+                rows.append(done)
                 update(i + 1)
                 continue
+            if opts.resume and row_path.is_file():
+                reporter.warn(f"{row_path} is damaged; computing that row again")
             update(i, status=f"{combo.label}: export")
             try:
                 row = run_combo(model, combo, key, opts, out / "artifacts", data, reference,

@@ -124,8 +124,14 @@ def train(cfg: TrainConfig, resume: bool = False, reporter: Reporter | None = No
         last = out / "last.pth"
         if not last.is_file():
             raise EffmodError(f"--resume: no {last} to resume from", hint="drop --resume to start a new run")
-        state = torch.load(last, map_location="cpu", weights_only=False)
-        _check_resume(state["config"], cfg)
+        try:
+            # effmod's own resume file (optimizer and RNG states need full pickling)
+            state = torch.load(last, map_location="cpu", weights_only=False)
+            saved = state["config"]
+        except Exception as e:  # noqa: BLE001 - a damaged file is reported with the way out
+            raise EffmodError(f"{last} is not a readable effmod training state ({type(e).__name__})",
+                              hint="delete it to start again, or pass another --output") from None
+        _check_resume(saved, cfg)
 
     data_config = imagenet_data_config(labels=False).with_input_size(cfg.img_size)  # checks the multiple of 32
     data_config = replace(data_config, crop_pct=1.0, interpolation="bilinear")

@@ -9,6 +9,7 @@ from .runner import CoreMLRunner
 
 COREML = Target(
     name="coreml",
+    artifact_kind="a Core ML package",
     suffix=".mlpackage",
     precisions=("fp16", "fp32", "int8", "int8-weights"),
     # Plain form: Core ML has native 7×7 depthwise and fuses mean/rsqrt into layer_norm (not timed: no Mac here).

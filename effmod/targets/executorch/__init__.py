@@ -8,6 +8,7 @@ from .runner import ExecuTorchRunner
 
 EXECUTORCH = Target(
     name="executorch",
+    artifact_kind="an ExecuTorch program",
     suffix=".pte",
     precisions=("fp32", "int8"),
     # conv channel-mean: 47 -> 1 XNNPACK partitions; plus 7×7 dw split into ≤25-tap parts: 19.6 -> 10.0 ms with

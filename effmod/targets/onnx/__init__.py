@@ -7,6 +7,7 @@ from .runner import OnnxRunner
 
 ONNX = Target(
     name="onnx",
+    artifact_kind="an ONNX model",
     suffix=".onnx",
     precisions=("fp32", "int8"),
     # Plain NCHW form: onnxruntime (MLAS) runs 7×7 depthwise fast; a split 7×7 dw (row bands) measured 8.7 -> 11.1 ms (xxs).

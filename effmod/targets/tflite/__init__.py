@@ -7,6 +7,7 @@ from .runner import TFLiteRunner
 
 TFLITE = Target(
     name="tflite",
+    artifact_kind="a TFLite model",
     suffix=".tflite",
     precisions=("fp32", "int8"),
     # XNNPACK lacks fast >25-tap depthwise kernels: 7×7 split into row bands measured 14.8 -> 9.1 ms (xxs, 2

@@ -28,19 +28,19 @@ class BlobFile:
         self.data = np.memmap(self.path, dtype=np.uint8, mode="r")
         count, version = struct.unpack_from("<II", self.data, 0)
         if version != 2:
-            raise EffmodError(f"{self.path.name}: blob storage version {version} is not supported (expected 2)")
+            raise EffmodError(f"{self.path}: blob storage version {version} is not supported (expected 2)")
         self.count = count
 
     def record(self, offset: int) -> tuple[int, int]:
         """(data offset, size in bytes) of the blob whose metadata sits at ``offset``."""
         if offset + _META.size > len(self.data):
-            raise EffmodError(f"{self.path.name}: blob offset {offset} is past the end of the file")
+            raise EffmodError(f"{self.path}: blob offset {offset} is past the end of the file")
         sentinel, _dtype, size, data_offset = _META.unpack_from(self.data, offset)
         if sentinel != SENTINEL:
-            raise EffmodError(f"{self.path.name}: no blob at offset {offset} (bad sentinel {sentinel:#x})",
+            raise EffmodError(f"{self.path}: no blob at offset {offset} (bad sentinel {sentinel:#x})",
                               hint="the weight file does not belong to this program")
         if data_offset + size > len(self.data):
-            raise EffmodError(f"{self.path.name}: blob at {offset} runs past the end of the file")
+            raise EffmodError(f"{self.path}: blob at {offset} runs past the end of the file")
         return data_offset, size
 
     def read(self, offset: int, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -52,7 +52,7 @@ class BlobFile:
         else:
             np_dtype = np.dtype(dtype)
             if size != n * np_dtype.itemsize:
-                raise EffmodError(f"{self.path.name}: blob at {offset} holds {size} bytes, the program expects "
+                raise EffmodError(f"{self.path}: blob at {offset} holds {size} bytes, the program expects "
                                   f"{n} × {dtype} = {n * np_dtype.itemsize}")
             values = np.frombuffer(raw, dtype=np_dtype, count=n)
         return np.array(values).reshape(shape)
