@@ -39,22 +39,39 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib-size", type=int, default=256, help="INT8: number of calibration images (default 256)")
     p.add_argument("--keep-float", action="append", default=[], metavar="PATTERN",
                    help="INT8 (executorch, coreml): keep a kind (attention, norm, dw, head) or module glob in float")
-    p.add_argument("--min-sqnr", type=float, help="parity bound on SQNR dB vs PyTorch fp32 (INT8 default 25)")
+    _bound_args(p)
     p.add_argument("--seed", type=int, default=0, help="calibration sampling seed")
     p.add_argument("--io", choices=["float", "int8"], default="float",
                    help="tflite INT8: integer graph input/output (scale and zero point in the manifest)")
     p.add_argument("--auto-fallback", action="store_true",
-                   help="INT8 (executorch, coreml): keep the most sensitive blocks in float until --min-sqnr (default 30) is met")
+                   help="INT8 (executorch, coreml): keep the most sensitive blocks in float until --fallback-sqnr is met")
+    p.add_argument("--fallback-sqnr", type=float, default=30.0,
+                   help="--auto-fallback's goal: SQNR dB vs fp32 of the fake-quantized model (default 30)")
     p.add_argument("--no-deploy-form", action="store_true", help="convert the official graph as-is (for comparison)")
     p.add_argument("--image-input", action="store_true", help="coreml: RGB ImageType input with preprocessing built in")
     p.add_argument("--dynamic-batch", action="store_true", help="onnx: dynamic batch dimension")
     p.add_argument("--output", default="effmod-out", help="output directory (default: effmod-out)")
-    p.add_argument("--validate-data", help="folder of images for the parity check (default: built-in photos)")
-    p.add_argument("--max-abs", type=float, help="parity bound on max |logit error| (fp32 default 1e-4)")
-    p.add_argument("--min-cosine", type=float, help="parity bound on cosine similarity (fp16 default 0.9999)")
+    p.add_argument("--validate-data", help="folder of images of the model's classes for the parity check (default: the "
+                                           "validation sample shipped with the weights, else built-in photos)")
     p.add_argument("--threads", type=int, help="runtime threads for the parity run")
     p.add_argument("--force", action="store_true", help="overwrite existing artifacts")
     p.add_argument("--json", help="also write the manifests of this run to this JSON file")
+
+
+def _bound_args(p: argparse.ArgumentParser) -> None:
+    """Parity bounds (docs/parity.md): correctness vs the reference that computes the same thing, and
+    quality (top-1 agreement with fp32 on in-distribution data)."""
+    p.add_argument("--max-abs", type=float, help="correctness: max |logit error| vs PyTorch (fp32 default 1e-4)")
+    p.add_argument("--min-cosine", type=float, help="correctness: worst-sample cosine vs PyTorch (fp16 default 0.9999)")
+    p.add_argument("--min-sqnr", type=float,
+                   help="correctness: SQNR dB vs the simulated quantized reference (INT8 default per target)")
+    p.add_argument("--min-agreement", type=float,
+                   help="quality: top-1 agreement with the fp32 model on in-distribution data (INT8 default 0.93)")
+
+
+def _bounds(args) -> dict:
+    names = {"max_abs": "max_abs", "min_cosine": "cosine", "min_sqnr": "sqnr_db", "min_agreement": "top1_agreement"}
+    return {metric: getattr(args, arg) for arg, metric in names.items() if getattr(args, arg, None) is not None}
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -84,9 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model name (default: from the manifest)")
     p.add_argument("--weights", help="checkpoint (default: from the manifest)")
     p.add_argument("--num-classes", type=int)
-    p.add_argument("--data", help="folder of images (default: built-in photos)")
+    p.add_argument("--data", help="folder of images of the model's classes (default: the weights' validation sample)")
+    p.add_argument("--calib", help="INT8: the export's calibration images, when they are no longer where the "
+                                   "manifest says (the simulated reference is rebuilt with them)")
+    _bound_args(p)
     p.add_argument("--threads", type=int)
     p.add_argument("--json", help="write the parity result to this JSON file")
+    _common(p)
+    p = sub.add_parser("debug", help="compare an artifact with PyTorch block by block (and op by op for Core ML)")
+    p.add_argument("artifact")
+    p.add_argument("--data", help="folder of images of the model's classes (default: the weights' validation sample)")
+    p.add_argument("--images", type=int, default=32, help="images to compare (default 32)")
+    p.add_argument("--threshold-db", type=float,
+                   help="a block diverges below this SQNR (default: fp32 80, fp16 45, INT8 vs its reference 15)")
+    p.add_argument("--calib", help="INT8: the export's calibration images, if they moved")
+    p.add_argument("--json", help="write the report to this JSON file")
     _common(p)
     p = sub.add_parser("bench", help="latency of artifacts in their runtimes (each in its own process), or on a phone via adb")
     p.add_argument("artifacts", nargs="+", metavar="ARTIFACT")
@@ -162,13 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_export(args, console) -> int:
     from .commands.export import ExportOptions, run_export
 
-    thresholds = {}
-    if args.max_abs is not None:
-        thresholds["max_abs"] = args.max_abs
-    if args.min_cosine is not None:
-        thresholds["cosine"] = args.min_cosine
-    if args.min_sqnr is not None:
-        thresholds["sqnr_db"] = args.min_sqnr
+    thresholds = _bounds(args)
     # --quantize is an alias of --precision: both may be given only when they agree.
     if args.quantize and args.precision and args.precision != args.quantize:
         raise EffmodError(f"--quantize {args.quantize} contradicts --precision {args.precision}", hint="give one of them")
@@ -179,7 +202,8 @@ def _cmd_export(args, console) -> int:
     opts = ExportOptions(targets=targets, model=args.model, weights=args.weights, num_classes=args.num_classes,
                          img_size=args.img_size, precision=precision,
                          deploy_form=not args.no_deploy_form, calib=args.calib, calib_size=args.calib_size,
-                         keep_float=args.keep_float, seed=args.seed, auto_fallback=args.auto_fallback, io=args.io,
+                         keep_float=args.keep_float, seed=args.seed, auto_fallback=args.auto_fallback,
+                         fallback_sqnr=args.fallback_sqnr, io=args.io,
                          image_input=args.image_input, output=args.output, validate_data=args.validate_data,
                          force=args.force, dynamic_batch=args.dynamic_batch, thresholds=thresholds,
                          threads=args.threads)
@@ -194,15 +218,22 @@ def _cmd_export(args, console) -> int:
     return 2 if failed else 0
 
 
+def _gate_cell(g) -> str:
+    colour = {"passed": "green", "failed": "red"}.get(g.status, "yellow")
+    m = g.metrics
+    if "sqnr_db" in g.bounds:
+        shown = f"SQNR {m.sqnr_db:.1f} dB"
+    elif "max_abs" in g.bounds:
+        shown = f"max|Δ| {m.max_abs:.1e}"
+    elif "cosine" in g.bounds:
+        shown = f"cos {m.cosine:.6f}"
+    else:
+        shown = f"top-1 {m.top1_agreement:.1%} (SQNR {m.sqnr_db:.1f} dB)"
+    return f"[{colour}]{g.status}[/] {shown}"
+
+
 def _parity_cell(p) -> str:
-    m = p.metrics
-    colour = "green" if p.status == "passed" else "red"
-    if "sqnr_db" in p.thresholds:  # INT8: error is quantization noise, SQNR says more than max|Δ|
-        cell = f"[{colour}]{p.status}[/] SQNR {m.sqnr_db:.1f} dB vs fp32, top-1 {m.top1_agreement:.0%}"
-        if p.vs_fake_quant is not None:
-            cell += f"; {p.vs_fake_quant.metrics.sqnr_db:.1f} dB vs fake-quant"
-        return cell
-    return f"[{colour}]{p.status}[/] max|Δ| {m.max_abs:.1e}, cos {m.cosine:.6f}, top-1 {m.top1_agreement:.0%}"
+    return f"correctness {_gate_cell(p.correctness)}; quality {_gate_cell(p.quality)}"
 
 
 def _print_export_table(console, manifests) -> None:
@@ -222,23 +253,67 @@ def _print_export_table(console, manifests) -> None:
 def _cmd_validate(args, console) -> int:
     from .commands.validate import validate_artifact
 
-    result = validate_artifact(args.artifact, model=args.model, weights=args.weights,
-                               num_classes=args.num_classes, data=args.data, threads=args.threads)
-    table = Table(title=f"effmod validate {args.artifact}")
-    for col in ("engine", "data", "status", "max|Δ|", "cosine", "SQNR dB", "top-1 agr.", "top-5 agr."):
+    result = validate_artifact(args.artifact, model=args.model, weights=args.weights, num_classes=args.num_classes,
+                               data=args.data, threads=args.threads, calib=args.calib, overrides=_bounds(args),
+                               reporter=ConsoleReporter(console, debug=args.debug))
+    table = Table(title=f"effmod validate {args.artifact}: {result.data}, run by {result.engine}")
+    for col in ("gate", "against", "status", "bounds", "max|Δ|", "cosine", "SQNR dB", "top-1 agr.", "top-5 agr."):
         table.add_column(col)
-    m = result.metrics
-    table.add_row(result.engine, result.data, result.status, f"{m.max_abs:.2e}", f"{m.cosine:.6f}",
-                  f"{m.sqnr_db:.1f}", f"{m.top1_agreement:.0%}", f"{m.top5_agreement:.0%}")
+    for name, g in (("correctness", result.correctness), ("quality", result.quality)):
+        m = g.metrics
+        colour = {"passed": "green", "failed": "red"}.get(g.status, "yellow")
+        table.add_row(name, g.reference, f"[{colour}]{g.status}[/]", ", ".join(f"{k} {v:g}" for k, v in g.bounds.items()),
+                      f"{m.max_abs:.2e}", f"{m.cosine:.6f}", f"{m.sqnr_db:.1f}", f"{m.top1_agreement:.1%}",
+                      f"{m.top5_agreement:.1%}")
     console.print(table)
-    if result.artifact_sha256_matches_manifest is False:
-        console.print("[yellow]warning:[/] artifact changed since export (its sha256 differs from the manifest's)")
+    if result.quality.note:
+        console.print(f"[yellow]note:[/] {result.quality.note}")
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     if result.status == "failed":
         console.print("[red]parity failed:[/] " + "; ".join(result.failures))
         return 2
     return 0
+
+
+def _cmd_debug(args, console) -> int:
+    from .commands.debug import debug_artifact
+
+    report = debug_artifact(args.artifact, data=args.data, threshold_db=args.threshold_db, images=args.images,
+                            calib=args.calib, reporter=ConsoleReporter(console, debug=args.debug))
+    table = Table(title=f"effmod debug {Path(report.artifact).name}: blocks vs {report.reference}")
+    cols = ["block", "SQNR dB", "max|Δ|", "cosine", "growth dB"] + (["SQNR vs fp32"] if any(
+        r.sqnr_vs_fp32_db is not None for r in report.blocks) else [])
+    for col in cols:
+        table.add_column(col)
+    for r in report.blocks:
+        mark = r.block == report.first_divergent
+        style = "bold red" if mark else ("red" if r.below_threshold else "")
+        cells = [r.block + (" ← first below threshold" if mark else ""), f"{r.sqnr_db:.1f}", f"{r.max_abs:.3g}",
+                 f"{r.cosine:.6f}", "" if r.growth_db is None else f"{r.growth_db:+.1f}"]
+        if len(cols) == 6:
+            cells.append("" if r.sqnr_vs_fp32_db is None else f"{r.sqnr_vs_fp32_db:.1f}")
+        table.add_row(*cells, style=style)
+    console.print(table)
+    console.print(f"artifact side: {report.artifact_side}")
+    console.print(f"data: {report.n_images} images; {report.data}")
+    for note in report.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    if report.first_divergent:
+        console.print(f"[red]first divergence:[/] {report.first_divergent} (SQNR below {report.threshold_db:g} dB); "
+                      f"largest growth in {report.largest_growth}")
+    else:
+        console.print(f"[green]no block below {report.threshold_db:g} dB[/]; largest growth in {report.largest_growth}")
+    if report.first_op_jump:
+        o = report.first_op_jump
+        console.print(f"first op whose error jumps: MIL op #{o.index} '{o.mil_name}' ({o.op_type}) from PyTorch module "
+                      f"'{o.module}': {o.drop_db:.1f} dB lost there, {o.sqnr_db:.1f} dB after it")
+    if report.first_non_finite:
+        console.print(f"[red]first non-finite value:[/] {report.first_non_finite}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        console.print(f"report: {args.json}")
+    return 2 if report.first_divergent else 0
 
 
 def _cmd_quantize_report(args, console) -> int:
@@ -392,7 +467,7 @@ def _cmd_models(args, console) -> int:
     return 0
 
 
-COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "doctor": _cmd_doctor, "models": _cmd_models,
+COMMANDS = {"export": _cmd_export, "validate": _cmd_validate, "debug": _cmd_debug, "doctor": _cmd_doctor, "models": _cmd_models,
             "quantize-report": _cmd_quantize_report, "bench": _cmd_bench, "train": _cmd_train,
             "package": _cmd_package, "sweep": _cmd_sweep}
 

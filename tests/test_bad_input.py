@@ -153,7 +153,7 @@ def test_manifest_fuzz(small_artifacts, tmp_path):
 @pytest.mark.parametrize("field,value", [
     ("precision", 5), ("precision", "int4"), ("num_classes", "ten"), ("num_classes", -1), ("input", "NCHW"),
     ("input.shape", "1x3x64x64"), ("input.shape", [1, 3]), ("input.layout", "CHW"), ("preprocessing", []),
-    ("preprocessing.mean", [0.5]), ("labels", 3), ("labels", [1, 2]), ("parity", None), ("parity.metrics", {}),
+    ("preprocessing.mean", [0.5]), ("labels", 3), ("labels", [1, 2]), ("parity", None), ("parity.correctness", {}),
     ("output", {}), ("quantization", "int8"), ("model", None), ("", [1, 2, 3]),
 ])
 def test_manifest_fields_of_the_wrong_type(small_artifacts, tmp_path, field, value):

@@ -23,10 +23,10 @@ from ..errors import EffmodError
 from ..eval.images import validation_batch
 from ..manifest import Manifest, artifact_bytes, artifact_sha256, preprocessing
 from ..models import create_model
-from ..parity import DEFAULT_THRESHOLDS, ParityResult, judge
+from ..parity import ParityResult, judge
 from ..precision import Precision
 from ..quantize import CalibrationSet
-from ..targets import TARGETS, ExportJob, Target, TargetResult, by_name, load_runner
+from ..targets import TARGETS, ExportJob, Target, TargetResult, by_name, for_artifact, load_runner
 
 
 @dataclass
@@ -50,7 +50,21 @@ class ExportOptions:
     keep_float: list[str] = field(default_factory=list)
     seed: int = 0
     io: Literal["float", "int8"] = "float"  # TFLite INT8 input/output
-    auto_fallback: bool = False           # INT8 PT2E targets: keep sensitive blocks float until min SQNR
+    auto_fallback: bool = False           # INT8 PT2E targets: keep sensitive blocks float until fallback_sqnr
+    fallback_sqnr: float = 30.0           # dB vs fp32 the fallback aims for (fake-quant, calibration images)
+
+
+VALIDATION_LIMIT = 200  # images parity runs on, at most
+
+
+@dataclass
+class ValidationData:
+    """The images parity runs on, and whether they fit the model (which decides if quality is judged)."""
+
+    x: np.ndarray
+    description: str
+    in_distribution: bool
+    path: str | None = None            # the folder, or None for the built-in photos
 
 
 @dataclass
@@ -58,14 +72,45 @@ class ExportInputs:
     """What every target of one run shares: the parity images, PyTorch's outputs on them, an example
     input and the calibration set (INT8 only)."""
 
-    x_val: np.ndarray
-    val_desc: str
+    validation: ValidationData
     reference: np.ndarray
     calib: CalibrationSet | None = None
 
     @property
+    def x_val(self) -> np.ndarray:
+        return self.validation.x
+
+    @property
     def example(self) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(self.x_val[:1]))
+
+
+def validation_data(model: torch.nn.Module, folder: str | None) -> ValidationData:
+    """``--validate-data`` when given; else the validation sample that travels with the weights; else
+    the built-in photos, which fit only ImageNet-class models."""
+    info = model.info
+    dc = info.data_config
+    if folder is not None:
+        check_folder_classes(folder, dc)
+        x, desc = validation_batch(dc, folder, limit=VALIDATION_LIMIT)
+        return ValidationData(x, desc + " (--validate-data)", True, str(folder))
+    if info.validation_sample is not None:
+        x, _ = validation_batch(dc, info.validation_sample, limit=VALIDATION_LIMIT)
+        return ValidationData(x, f"{len(x)} images of the validation sample that travels with the weights "
+                                 f"({info.validation_sample.name})", True, str(info.validation_sample))
+    x, desc = validation_batch(dc, None)
+    fits = info.num_classes == 1000 and info.weights is not None  # natural photos fit an ImageNet classifier
+    return ValidationData(x, desc, fits, None)
+
+
+def check_folder_classes(folder: str | Path, dc) -> None:
+    """A folder with class sub-folders must have the model's classes (by name) when the model knows them."""
+    from ..eval.datasets import check_classes
+
+    root = Path(folder)
+    subdirs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")) if root.is_dir() else []
+    if subdirs and dc.labels and len(subdirs) > 1:
+        check_classes(subdirs, list(dc.labels), str(root))
 
 
 def resolve_targets(names: list[str], precision: Precision | None) -> list[tuple[Target, Precision]]:
@@ -167,7 +212,7 @@ def _auto_fallback(model, target: Target, calib: CalibrationSet, example, opts: 
     from ..quantize.keep_float import merge_patterns
     from ..quantize.sensitivity import auto_fallback, split_calibration
 
-    min_sqnr = opts.thresholds.get("sqnr_db", 30.0)
+    min_sqnr = opts.fallback_sqnr
     fit, eval_x = split_calibration(calib.images)
     base = merge_patterns(target.default_keep_float or (), opts.keep_float)
     with reporter.progress(f"{target.name}: INT8 sensitivity + auto-fallback to {min_sqnr:g} dB", total=1) as update:
@@ -189,10 +234,13 @@ def load_model(opts: ExportOptions) -> torch.nn.Module:
 def prepare_inputs(model: torch.nn.Module, opts: ExportOptions, precisions, reporter: Reporter) -> ExportInputs:
     data_config = model.info.data_config
     with reporter.stage("reference outputs"):
-        x_val, val_desc = validation_batch(data_config, opts.validate_data)
+        validation = validation_data(model, opts.validate_data)
         with torch.no_grad():
-            reference = model(torch.from_numpy(x_val)).numpy()
-    inputs = ExportInputs(x_val, val_desc, reference)
+            reference = model(torch.from_numpy(validation.x)).numpy()
+    if not validation.in_distribution:
+        reporter.warn(f"parity runs on {validation.description}, which do not fit a {model.info.num_classes}-class "
+                      "model: quality is reported, not judged (pass --validate-data DIR with images of its classes)")
+    inputs = ExportInputs(validation, reference)
     if any(p == "int8" for p in precisions):
         from ..quantize import load_calibration
 
@@ -203,20 +251,41 @@ def prepare_inputs(model: torch.nn.Module, opts: ExportOptions, precisions, repo
     return inputs
 
 
-def check_artifact(artifact: Path, input_spec, inputs_x: np.ndarray, reference: np.ndarray, precision: Precision,
-                   data_desc: str, overrides: dict | None = None, threads: int | None = None,
-                   quant_reference: np.ndarray | None = None) -> ParityResult:
-    """Run ``artifact`` in its real runtime on ``inputs_x`` and judge it against ``reference``."""
-    runner = load_runner(artifact, threads=threads, input_spec=input_spec)
+def run_artifact(runner, x: np.ndarray) -> np.ndarray:
     try:
-        out = runner(inputs_x)
+        return runner(x)
     except EffmodError:
         raise
     except Exception as e:  # noqa: BLE001 - a runtime failing on an artifact is reported, with the artifact
-        raise EffmodError(f"{artifact} failed to run in {runner.engine} ({_first_line(e)})",
+        raise EffmodError(f"{runner.path} failed to run in {runner.engine} ({_first_line(e)})",
                           hint="the artifact may be corrupt: re-export it (effmod validate re-checks it)") from None
+
+
+def simulated_reference(target: Target, result: TargetResult, artifact: Path, x: np.ndarray,
+                        threads: int | None = None) -> tuple[np.ndarray | None, str | None]:
+    """The simulated quantized reference's outputs on ``x`` (quantized precisions only): PyTorch's
+    fake-quantized model where the recipe has one, else the artifact run by reference kernels."""
+    if result.fake_quant is not None:
+        from ..quantize.pt2e import run_module
+
+        return run_module(result.fake_quant, x), result.fake_quant_desc
+    if target.reference_options is not None:
+        return run_artifact(target.reference_runner(artifact, result.input, threads), x), target.reference_desc
+    return None, None
+
+
+def check_artifact(artifact: Path, input_spec, validation: ValidationData, reference: np.ndarray,
+                   precision: Precision, target: Target | None = None, overrides: dict | None = None,
+                   threads: int | None = None, simulated: np.ndarray | None = None,
+                   simulated_desc: str | None = None) -> ParityResult:
+    """Run ``artifact`` in its real runtime on the validation images and judge it (both gates)."""
+    target = target or for_artifact(artifact)
+    runner = load_runner(artifact, threads=threads, input_spec=input_spec)
+    out = run_artifact(runner, validation.x)
     created = [(e.kind, e.op) for e in getattr(runner, "non_finite", []) if e.from_finite]
-    return judge(out, reference, precision, data_desc, runner.engine, overrides, quant_reference, created)
+    return judge(out, reference, precision, validation.description, runner.engine, validation.in_distribution,
+                 overrides, simulated, simulated_desc, target.correctness_bounds.get(precision), created,
+                 validation.path)
 
 
 def _convert(target: Target, job: ExportJob, path: Path) -> TargetResult:
@@ -247,14 +316,21 @@ def build_manifest(model, target: Target, precision: Precision, artifact: Path, 
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
-def export_one(model: torch.nn.Module, target: Target, precision: Precision, opts: ExportOptions,
-               reporter: Reporter, inputs: ExportInputs | None = None) -> Manifest:
-    """Export ``model`` (an EfficientMod with its ``info``) for one target and precision into
-    ``opts.output``: convert in a temp folder, run parity in the real runtime, write the manifest,
-    rename both into place. ``inputs`` (parity images, calibration) are made here when not given."""
-    inputs = inputs or prepare_inputs(model, opts, [precision], reporter)
-    out_dir = Path(opts.output)
-    name = artifact_name(opts, target, precision)
+@dataclass
+class Built:
+    """A converted artifact in its build folder, before parity."""
+
+    artifact: Path
+    result: TargetResult
+    deploy_report: dict | None
+    fallback: dict | None
+    seconds: float
+
+
+def build_artifact(model: torch.nn.Module, target: Target, precision: Precision, opts: ExportOptions,
+                   reporter: Reporter, inputs: ExportInputs, build_dir: Path) -> Built:
+    """Deploy form (with the target's options), INT8 fallback if asked, then the target's converter,
+    writing into ``build_dir``. Export and validate (rebuilding a quantized reference) both use it."""
     deploy_report = None
     to_convert = model
     if opts.deploy_form:
@@ -270,32 +346,39 @@ def export_one(model: torch.nn.Module, target: Target, precision: Precision, opt
                     model_name=opts.model, image_input=opts.image_input and target.name == "coreml",
                     dynamic_batch=opts.dynamic_batch, calib=inputs.calib.images if use_calib else None,
                     keep_float=keep_float, io=opts.io)
+    artifact = build_dir / artifact_name(opts, target, precision)
+    t0 = time.perf_counter()
+    with reporter.stage(f"{target.name}: convert"):
+        result = _convert(target, job, artifact)
+    return Built(artifact, result, deploy_report, fallback, time.perf_counter() - t0)
+
+
+def export_one(model: torch.nn.Module, target: Target, precision: Precision, opts: ExportOptions,
+               reporter: Reporter, inputs: ExportInputs | None = None) -> Manifest:
+    """Export ``model`` (an EfficientMod with its ``info``) for one target and precision into
+    ``opts.output``: convert in a build folder, run parity in the real runtime, write the manifest,
+    rename both into place. ``inputs`` (parity images, calibration) are made here when not given."""
+    inputs = inputs or prepare_inputs(model, opts, [precision], reporter)
+    out_dir = Path(opts.output)
     tmp_root = temp_dir(out_dir)
     try:
-        tmp_artifact = tmp_root / name
-        t0 = time.perf_counter()
-        with reporter.stage(f"{target.name}: convert"):
-            result = _convert(target, job, tmp_artifact)
-        export_seconds = time.perf_counter() - t0
+        built = build_artifact(model, target, precision, opts, reporter, inputs, tmp_root)
         with reporter.stage(f"{target.name}: parity"):
-            quant_reference = None
-            if result.fake_quant is not None:
-                from ..quantize.pt2e import run_module
-
-                quant_reference = run_module(result.fake_quant, inputs.x_val)
-            parity = check_artifact(tmp_artifact, result.input, inputs.x_val, inputs.reference, precision,
-                                    inputs.val_desc, opts.thresholds, opts.threads, quant_reference=quant_reference)
-        manifest = build_manifest(model, target, precision, tmp_artifact, result, parity, deploy_report,
-                                  export_seconds)
-        if result.quantization is not None:
-            manifest.quantization = {**result.quantization,
+            simulated, sim_desc = simulated_reference(target, built.result, built.artifact, inputs.x_val, opts.threads)
+            parity = check_artifact(built.artifact, built.result.input, inputs.validation, inputs.reference, precision,
+                                    target, opts.thresholds, opts.threads, simulated, sim_desc)
+        manifest = build_manifest(model, target, precision, built.artifact, built.result, parity,
+                                  built.deploy_report, built.seconds)
+        if built.result.quantization is not None:
+            use_calib = inputs.calib is not None and precision == "int8"
+            manifest.quantization = {**built.result.quantization,
                                      "calibration": inputs.calib.manifest() if use_calib else None,
-                                     "auto_fallback": fallback}
-        manifest.write(tmp_artifact)
-        _place(tmp_artifact, out_dir / name)
+                                     "auto_fallback": built.fallback}
+        manifest.write(built.artifact)
+        _place(built.artifact, out_dir / built.artifact.name)
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
-    manifest.path = str(out_dir / name)
+    manifest.path = str(out_dir / built.artifact.name)
     reporter.artifact_done(manifest)
     return manifest
 
@@ -330,4 +413,5 @@ def _first_line(e: Exception) -> str:
     return f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
 
 
-__all__ = ["ExportOptions", "ExportInputs", "run_export", "export_one", "resolve_targets", "DEFAULT_THRESHOLDS"]
+__all__ = ["ExportOptions", "ExportInputs", "ValidationData", "run_export", "export_one", "build_artifact",
+           "check_artifact", "simulated_reference", "resolve_targets"]

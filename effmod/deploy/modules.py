@@ -17,12 +17,19 @@ class ChannelNorm(nn.Module):
 
     ``channel_mean="conv"`` averages channels with a constant 1×1 conv instead of ``mean(dim=1)``:
     ExecuTorch's XNNPACK partitioner rejects channel-dim means, which split xxs into 57 partitions.
+
+    ``scaled=True`` divides ``x - mean`` by its per-pixel max |.| before squaring (exact in real
+    arithmetic). In fp16 (Core ML) the plain square overflows: the residual stream of the CIFAR-10
+    xxs reaches |x - mean| > 256 (65504 = fp16's max is 255.9²), the variance becomes inf and the
+    output collapses to 0. Scaled, every square is at most 1 and the largest is exactly 1, so the
+    mean of squares is at least 1/C: neither overflow nor underflow (docs/coreml-on-linux.md).
     """
 
     def __init__(self, dim: int, eps: float, weight: torch.Tensor | None = None,
-                 bias: torch.Tensor | None = None, channel_mean: str = "reduce"):
+                 bias: torch.Tensor | None = None, channel_mean: str = "reduce", scaled: bool = False):
         super().__init__()
         self.eps = eps
+        self.scaled = scaled
         self.weight = None if weight is None else nn.Parameter(weight.detach().clone().view(1, -1, 1, 1))
         self.bias = None if bias is None else nn.Parameter(bias.detach().clone().view(1, -1, 1, 1))
         self.channel_mean = channel_mean
@@ -34,7 +41,14 @@ class ChannelNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         xc = x - self._mean(x)
-        x = xc * torch.rsqrt(self._mean(xc * xc) + self.eps)
+        if self.scaled:
+            # m >= sqrt(eps) keeps u finite at constant pixels; eps / m² is written (sqrt(eps) / m)², since
+            # m² itself overflows fp16 exactly where the plain square does
+            m = torch.clamp(xc.abs().amax(dim=1, keepdim=True), min=self.eps ** 0.5)
+            u, r = xc / m, self.eps ** 0.5 / m
+            x = u * torch.rsqrt(self._mean(u * u) + r * r)
+        else:
+            x = xc * torch.rsqrt(self._mean(xc * xc) + self.eps)
         if self.weight is not None:
             x = x * self.weight
         if self.bias is not None:

@@ -38,6 +38,8 @@ class DeployOptions:
     # (group-1)*D*C MACs per pixel, but the multiply becomes plain elementwise: litert-torch wraps the
     # broadcast form's channel-splitting view [B, group, D, H*W] in an NHWC<->NCHW transpose pair.
     tile_context: bool = False
+    # Channel norms scaled before squaring (ChannelNorm.scaled): fp16 programs (Core ML) overflow otherwise
+    scaled_norm: bool = False
 
 
 def _is_bn(m: nn.Module) -> bool:
@@ -56,7 +58,8 @@ class _Folder:
             self.report["batchnorm_folded"] += 1
             return nn.Identity(), scale, shift
         self.report["layernorm_affine_folded"] += 1
-        return ChannelNorm(scale.numel(), norm.eps, channel_mean=self.options.channel_mean), scale, shift
+        return ChannelNorm(scale.numel(), norm.eps, channel_mean=self.options.channel_mean,
+                           scaled=self.options.scaled_norm), scale, shift
 
     def consumer(self, lin: nn.Linear, scale, shift, out_scale=None, as_conv=True):
         w, b = fold_input_affine(lin.weight, lin.bias, scale, shift)
@@ -91,7 +94,7 @@ class _Folder:
         else:
             # The normalised tensor here is the residual stream itself: keep the affine.
             norm = ChannelNorm(pe.norm.normalized_shape[0], pe.norm.eps, pe.norm.weight, pe.norm.bias,
-                               channel_mean=self.options.channel_mean)
+                               channel_mean=self.options.channel_mean, scaled=self.options.scaled_norm)
         with torch.no_grad():
             conv.weight.copy_(w)
             conv.bias.copy_(b)

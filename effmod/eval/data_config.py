@@ -30,6 +30,7 @@ class DataConfig:
     interpolation: str = "bicubic"
     crop_pct: float = 0.875
     labels: tuple[str, ...] | None = field(default=None, repr=False)
+    dataset: str | None = None         # what the weights were trained on, when known (effmod train records it)
 
     @property
     def height(self) -> int:
@@ -56,7 +57,8 @@ class DataConfig:
         """The form stored in checkpoints (``effmod train``) and model cards."""
         return {"input_size": tuple(self.input_size), "mean": tuple(self.mean), "std": tuple(self.std),
                 "interpolation": self.interpolation, "crop_pct": self.crop_pct,
-                "labels": None if self.labels is None else list(self.labels)}
+                "labels": None if self.labels is None else list(self.labels),
+                **({"dataset": self.dataset} if self.dataset else {})}
 
     @classmethod
     def from_dict(cls, d: dict, base: DataConfig | None = None) -> DataConfig:
@@ -73,6 +75,7 @@ class DataConfig:
                 "crop_pct": base.crop_pct if d.get("crop_pct") is None else float(d["crop_pct"]),
                 "labels": base.labels if "labels" not in d else (None if d["labels"] is None
                                                                    else tuple(str(v) for v in d["labels"])),
+                "dataset": str(d["dataset"]) if d.get("dataset") else base.dataset,
             }
         except (TypeError, ValueError) as e:
             raise EffmodError(f"malformed data config: {e}") from None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import torch.nn as nn
@@ -11,7 +12,7 @@ from . import efficientmod  # noqa: F401  (registers the variants)
 from ._registry import get_builder, list_models, register_model
 from .checkpoint import file_sha256, load_into, read_checkpoint
 from .info import DataConfig, ModelInfo, WeightsInfo, imagenet_data_config, imagenet_labels
-from .pretrained import DEFAULT_TAG, is_tag, resolve_weights
+from .pretrained import BUILTIN_WEIGHTS, DEFAULT_TAG, is_tag, resolve_weights, validation_sample_of
 
 __all__ = ["create_model", "list_models", "register_model", "imagenet_labels", "imagenet_data_config",
            "DataConfig", "ModelInfo", "WeightsInfo"]
@@ -44,12 +45,16 @@ def create_model(name: str, num_classes: int | None = None, weights: str | Path 
         for note in notes:
             warnings.warn(note, stacklevel=2)
         info = info.replace(weights=WeightsInfo(source=source, file=str(path), sha256=file_sha256(path)),
-                            load_notes=tuple(notes))
+                            load_notes=tuple(notes), validation_sample=validation_sample_of(path))
         if meta.get("data_config") and num_classes == trained_classes:
             try:
                 info = info.replace(data_config=DataConfig.from_dict(meta["data_config"], base=info.data_config))
             except EffmodError as e:
                 raise EffmodError(f"{path}: {e.message}", hint="re-save the checkpoint with effmod train") from None
+        if is_tag(weights) and not info.data_config.dataset:
+            info = info.replace(data_config=replace(info.data_config, dataset=BUILTIN_WEIGHTS[weights].dataset))
+        if notes:
+            info = info.replace(validation_sample=None)  # a new head: the sample's classes no longer apply
     if img_size is not None:
         info = info.replace(data_config=info.data_config.with_input_size(img_size))
     model.info = info

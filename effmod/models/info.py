@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ..eval.data_config import IMAGENET_MEAN, IMAGENET_STD, DataConfig, imagenet_data_config, imagenet_labels
 
@@ -30,6 +31,8 @@ class ModelInfo:
     data_config: DataConfig
     weights: WeightsInfo | None = None  # None: random, untrained weights
     load_notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "head left at its initialisation"
+    # in-distribution images that travel with the weights (X.val/ beside X.pth): parity's default data
+    validation_sample: Path | None = None
 
     def replace(self, **changes) -> ModelInfo:
         return replace(self, **changes)

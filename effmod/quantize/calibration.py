@@ -28,10 +28,15 @@ class CalibrationSet:
     classes: int | None                # number of class folders when ImageFolder layout
     skipped_unreadable: int = 0
     warnings: list[str] = field(default_factory=list)
+    size: int | None = None            # what was asked for (--calib-size), with the seed: enough to redraw it
+    seed: int = 0
+
+    BUILTIN = "built-in sample photos"
 
     def manifest(self) -> dict:
         return {"source": self.source, "n_images": int(len(self.images)), "files_sha256": self.files_sha256,
-                "classes": self.classes, "skipped_unreadable": self.skipped_unreadable, "warnings": self.warnings}
+                "classes": self.classes, "skipped_unreadable": self.skipped_unreadable, "warnings": self.warnings,
+                "size": self.size, "seed": self.seed}
 
 
 def _balanced_sample(paths: list[Path], root: Path, size: int, seed: int) -> tuple[list[Path], int | None]:
@@ -74,7 +79,7 @@ def load_calibration(folder: str | Path | None, data_config: DataConfig, size: i
     if folder is None:
         x, used, _ = load_batch(sample_photo_paths(), data_config)
         names = [p.name for p in used]
-        return CalibrationSet(x, "built-in sample photos", names, _hash(names), None, warnings=[
+        return CalibrationSet(x, CalibrationSet.BUILTIN, names, _hash(names), None, size=size, seed=seed, warnings=[
             f"no --calib folder: calibrating on the {len(used)} built-in sample photos. This is NOT a real "
             "calibration set; INT8 accuracy will be worse than with a few hundred images of your own data"])
     root = Path(folder)
@@ -102,7 +107,7 @@ def load_calibration(folder: str | Path | None, data_config: DataConfig, size: i
     if len(used) < MIN_RECOMMENDED:
         warnings.append(f"only {len(used)} calibration images: fewer than {MIN_RECOMMENDED} makes INT8 ranges noisy")
     names = sorted(str(p.relative_to(root)) for p in used)
-    return CalibrationSet(np.stack(arrays), str(root), names, _hash(names), classes, bad, warnings)
+    return CalibrationSet(np.stack(arrays), str(root.resolve()), names, _hash(names), classes, bad, warnings, size, seed)
 
 
 def _hash(names: list[str]) -> str:

@@ -44,13 +44,17 @@ class TargetResult:
     delegation: Delegation | None = None
     notes: list[str] = field(default_factory=list)
     quantization: dict | None = None   # INT8 recipe, for the manifest
-    fake_quant: torch.nn.Module | None = None  # PT2E fake-quantized model: INT8 parity reference
+    # Quantized artifacts: a PyTorch model computing the same quantization in float (PT2E fake-quant,
+    # or fake-quantized weights) - the simulated reference parity judges correctness against.
+    fake_quant: torch.nn.Module | None = None
+    fake_quant_desc: str | None = None
 
 
 def float_io(job: ExportJob, batch: int | str = 1, input_dtype: str = "float32") -> tuple[TensorSpec, TensorSpec]:
     """Manifest ``input``/``output`` entries of a float NCHW image classifier artifact."""
     with torch.no_grad():
-        n_cls = int(job.model(job.example).shape[1])
+        out = job.model(job.example)
+    n_cls = int((out[0] if isinstance(out, (tuple, list)) else out).shape[1])
     inp = TensorSpec(name="image", shape=[batch, *job.example.shape[1:]], layout="NCHW", dtype=input_dtype)
     return inp, TensorSpec(name="logits", shape=[batch, n_cls], dtype="float32")
 
@@ -94,6 +98,18 @@ class Runner(ABC):
     def _run_one(self, x: np.ndarray) -> np.ndarray:
         """Run one fixed-size batch (NCHW float32) and return float32 logits."""
 
+    def run_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every graph output of one batch, in the graph's order (artifacts with several outputs)."""
+        return [self._run_one(x)]
+
+    exposes_intermediates = False  # whether intermediates() reads tensors of the artifact itself
+
+    def intermediates(self, x: np.ndarray, candidates: dict[str, list[str]]) -> dict[str, np.ndarray]:
+        """For one batch: for each key, the value of the first of its candidate tensor names (the PyTorch
+        graph's node names) that the artifact has. Keys with no such tensor are left out."""
+        raise EffmodError(f"{self.runtime} does not expose the intermediate tensors of {self.path.name}",
+                          hint="effmod debug rebuilds the conversion with block outputs exposed instead")
+
     def _to_layout(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if self.input_layout == "NHWC" else x
 
@@ -123,10 +139,19 @@ class Target:
     runtime_module: str | None                    # ... and the runtime (None: the OS provides it)
     convert: Callable[[ExportJob, Path], TargetResult]
     runner: Callable[..., Runner]                 # runner(path, input_spec=None, threads=None, **options)
+    # INT8 without a PyTorch fake-quant model: the same artifact run by the runtime's reference kernels
+    # (runner options, and what that means) is the simulated quantized reference
+    reference_options: dict | None = None
+    reference_desc: str | None = None
+    # correctness bounds of this target's quantized artifacts, per precision (measured; docs/parity.md)
+    correctness_bounds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def default_precision(self) -> Precision:
         return self.precisions[0]
+
+    def reference_runner(self, path: Path, input_spec: TensorSpec | None = None, threads: int | None = None) -> Runner:
+        return self.runner(path, input_spec, threads=threads, **(self.reference_options or {}))
 
     @property
     def has_float_islands(self) -> bool:

@@ -7,6 +7,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from ...errors import EffmodError
 from ...eval.data_config import DataConfig, imagenet_data_config
 from ...eval.datasets import LabelledImages, load_labelled_images, normalize
 from ...models import create_model
+from ...models.pretrained import VALIDATION_SUFFIX
 from .augment import random_crop_flip
 
 # Fields that define a run: resuming with other values would silently train a different model.
@@ -146,7 +148,9 @@ def train(cfg: TrainConfig, resume: bool = False, reporter: Reporter | None = No
         if d is not None and d.unreadable:
             say(f"[yellow]warning:[/] {len(d.unreadable)} unreadable {name} images skipped (first: {d.unreadable[0]})")
     classes = train_data.classes
-    data_config = data_config.with_labels(classes)
+    data_config = replace(data_config.with_labels(classes),
+                          dataset=f"{cfg.train_dir} ({len(classes)} classes, {len(train_data)} images)")
+    write_validation_sample(val_data or train_data, out / "model.pth")
 
     torch.manual_seed(cfg.seed)  # the head's (or the whole model's) initialisation
     model = create_model(cfg.model, num_classes=len(classes), weights=cfg.weights, img_size=cfg.img_size)
@@ -211,6 +215,30 @@ def train(cfg: TrainConfig, resume: bool = False, reporter: Reporter | None = No
     if stop < cfg.epochs:
         say(f"stopped after epoch {stop}/{cfg.epochs} as asked; continue with --resume")
     return log[-1]
+
+
+SAMPLE_SIZE = 200
+
+
+def write_validation_sample(data: LabelledImages, weights_file: Path, size: int = SAMPLE_SIZE) -> Path:
+    """Copy a class-balanced sample of the original image files to ``model.val/<class>/`` beside the
+    weights, so later exports of this checkpoint check parity on data that fits it (not on stock photos)."""
+    dest = weights_file.with_suffix(VALIDATION_SUFFIX)
+    if dest.is_dir():
+        return dest
+    per_class: dict[int, list[Path]] = {}
+    for path, label in zip(data.paths, data.labels.tolist()):
+        per_class.setdefault(label, []).append(path)
+    take = max(1, size // max(1, len(per_class)))
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for label, paths in per_class.items():
+        (tmp / data.classes[label]).mkdir(parents=True)
+        step = max(1, len(paths) // take)
+        for p in paths[::step][:take]:
+            shutil.copy2(p, tmp / data.classes[label] / p.name)
+    os.replace(tmp, dest)
+    return dest
 
 
 def _save(out: Path, model, opt, gen, cfg: TrainConfig, log, epoch, data_config, device) -> None:

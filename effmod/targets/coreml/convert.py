@@ -29,6 +29,22 @@ class _Normalize(nn.Module):
         return self.model((x - self.mean) * self.inv_std)
 
 
+# Ops computed in fp32 inside fp16 programs. layer_norm: its input is the residual stream, which on
+# real images reaches |x - mean| > 256 in stage 4 (xxs on CIFAR-10: 430 of 10,000 test images, up to
+# 429), so (x - mean)^2 passes fp16's 65504, the variance becomes inf and the output collapses to 0
+# (found with effmod debug; docs/coreml-on-linux.md). Everything else stays fp16.
+FP32_OPS = ("layer_norm",)
+
+
+def fp16_compute(ct):
+    return ct.transform.FP16ComputePrecision(op_selector=lambda op: op.op_type not in FP32_OPS)
+
+
+def normalized_for_image_input(model: nn.Module, manifest) -> nn.Module:
+    """``model`` behind the in-graph normalisation an --image-input export adds (for op-level debugging)."""
+    return _Normalize(model, manifest.input.mean, manifest.input.std).eval()
+
+
 def _io_desc(job: ExportJob, mlmodel) -> tuple[TensorSpec, TensorSpec]:
     """Manifest I/O entries with the dtypes the converted program really declares: coremltools makes
     the I/O of an fp16 iOS16+ program float16, and apps must feed what the model declares."""
@@ -50,11 +66,12 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     import coremltools as ct
 
     model, example = job.model, job.example
-    quant, fake = None, None
+    quant, fake, fake_desc = None, None, None
     if job.precision == "int8":
         from ...quantize.pt2e import pt2e_int8
 
         fake, kept = pt2e_int8(job.model, example, job.calib, DEFAULT_KEEP_FLOAT, job.keep_float)
+        fake_desc = "PyTorch fake-quantized model (PT2E), fp32 compute"
         model = fake
         quant = {"tool": "PT2E (torchao) + XNNPACKQuantizer annotations -> MIL quantize/dequantize",
                  "scheme": "W8A8: INT8 per-channel weights, INT8 per-tensor activations, fp16 compute", **kept}
@@ -67,14 +84,16 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
                            color_layout=ct.colorlayout.RGB)
     else:
         inp = ct.TensorType(name="image", shape=tuple(example.shape))
-    precision = ct.precision.FLOAT32 if job.precision == "fp32" else ct.precision.FLOAT16
+    precision = ct.precision.FLOAT32 if job.precision == "fp32" else fp16_compute(ct)
     mlmodel = ct.convert(ep, inputs=[inp], outputs=[ct.TensorType(name="logits")],
                          convert_to="mlprogram", minimum_deployment_target=ct.target.iOS17,
                          compute_precision=precision)
     if job.precision == "int8-weights":
-        from .quantize import quantize_weights
+        from .quantize import fake_quantize_weights, quantize_weights
 
         mlmodel = quantize_weights(mlmodel)
+        fake = fake_quantize_weights(job.model)
+        fake_desc = "PyTorch with the same int8 weight quantization, fp32 compute"
         quant = {"tool": "coremltools.optimize.coreml.linear_quantize_weights",
                  "scheme": "INT8 per-channel symmetric weights (tensors ≥ 2048 elements), fp16 activations"}
     inp_desc, out_desc = _io_desc(job, mlmodel)
@@ -103,4 +122,5 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         notes=[] if job.precision == "fp32" else ["Core ML computes in float16 on device"],
         quantization=quant,
         fake_quant=fake,
+        fake_quant_desc=fake_desc,
     )

@@ -10,9 +10,34 @@
 """
 from __future__ import annotations
 
+import copy
+
+import torch
+import torch.nn as nn
+
 # The norm's (var + eps) is an `add` the INT8 annotation quantizes: small variances round to 0 and
 # rsqrt gives inf in fp16 (found by the executor's non-finite check on xxs). Norms stay fp16.
 DEFAULT_KEEP_FLOAT = ("norm",)
+
+
+# linear_quantize_weights' defaults: tensors of more than 2048 elements and rank > 1, per output channel,
+# symmetric int8 in [-127, 127] with scale = max|w| / 127 (coremltools.optimize._utils)
+WEIGHT_THRESHOLD = 2048
+
+
+def fake_quantize_weights(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` whose weights are quantized and dequantized as ``quantize_weights`` does it to
+    the fp16 program: int8-weights parity's simulated reference, computed in PyTorch from the original
+    weights (never read from the artifact)."""
+    fake = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        for p in fake.parameters():
+            if p.dim() > 1 and p.numel() > WEIGHT_THRESHOLD:
+                w = p.to(torch.float16).float()  # the program holds fp16 weights before they are quantized
+                scale = w.abs().amax(dim=tuple(range(1, w.dim())), keepdim=True) / 127
+                scale = torch.where(scale == 0, torch.ones_like(scale), scale)
+                p.copy_(torch.clamp(torch.round(w / scale), -127, 127) * scale)
+    return fake
 
 
 def quantize_weights(mlmodel):

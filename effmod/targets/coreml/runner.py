@@ -96,3 +96,44 @@ class CoreMLRunner(Runner):
         ours = np.concatenate([executor.run({self.input_name: self._feed(x[i:i + 1])})[self.output_name]
                                for i in range(len(x))]).astype(np.float32)
         return compare(ours, self(x))
+
+    exposes_intermediates = True
+
+    def mil_names(self, candidates: dict[str, list[str]]) -> dict[str, str]:
+        """MIL op outputs carry the PyTorch graph's node names, with a suffix where coremltools inserted a
+        cast or a quantize step (``add_4_cast_fp16``): the first op output named so, in program order."""
+        outputs = [(op.index, name) for op in self.program.ops if op.type != "const" for name, _ in op.outputs]
+        chosen = {}
+        for key, names in candidates.items():
+            for c in names:
+                hit = next((n for _, n in outputs if n == c or n.startswith(c + "_cast") or n.startswith(c + "_to_")),
+                           None)
+                if hit is not None:
+                    chosen[key] = self._requantized(hit)
+                    break
+        return chosen
+
+    def _requantized(self, name: str) -> str:
+        """In W8A8 programs, the dequantized value of the quantize that consumes ``name``, when there is one.
+        coremltools rescales the dequantized inputs of a quantized add or sub (its scale normalisation
+        pass) and compensates in the quantize after it, so the add's own output is off by a constant
+        factor (17.6x for stages.0.0 of the CIFAR-10 xxs), and so is every dequantize that feeds another
+        add. A dequantize feeding anything else keeps the true scale: that is what the next op sees."""
+        consumers: dict[str, list] = {}
+        for op in self.program.ops:
+            for _, ref in op.inputs.get("input", []) + op.inputs.get("x", []) + op.inputs.get("y", []):
+                consumers.setdefault(ref, []).append(op)
+        q = next((op for op in consumers.get(name, []) if op.type == "quantize"), None)
+        if q is None:
+            return name
+        dqs = [op for op in consumers.get(q.outputs[0][0], []) if op.type == "dequantize"]
+        plain = [op for op in dqs if all(c.type not in ("add", "sub") for c in consumers.get(op.outputs[0][0], []))]
+        return plain[0].outputs[0][0] if plain else name
+
+    def intermediates(self, x: np.ndarray, candidates: dict[str, list[str]]) -> dict[str, np.ndarray]:
+        if self.executor is None:
+            raise EffmodError("intermediate tensors come from effmod's executor, not from Core ML itself",
+                              hint="open the runner with engine='executor'")
+        chosen = self.mil_names(candidates)
+        out = self.executor.run({self.input_name: self._feed(x)}, keep=set(chosen.values()))
+        return {k: np.asarray(out[v], np.float32) for k, v in chosen.items()}

@@ -2,7 +2,7 @@
 XNNPACK's quantizer (``quantize.py``), run by ``executorch.runtime`` (``runner.py``)."""
 from ...deploy import DeployOptions
 from ..base import Target
-from .convert import convert
+from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .quantize import DEFAULT_KEEP_FLOAT
 from .runner import ExecuTorchRunner
 
@@ -18,6 +18,9 @@ EXECUTORCH = Target(
     default_keep_float=DEFAULT_KEEP_FLOAT,
     converter_modules=("executorch.backends.xnnpack.partition.xnnpack_partitioner",),
     runtime_module="executorch.runtime",
-    convert=convert,
+    convert=convert_artifact,
+    # INT8 correctness vs the simulated reference: measured on the built-in model's 200-image sample
+    # minus ~5 dB (docs/parity.md); integer kernels round differently from any float simulation
+    correctness_bounds={"int8": {"sqnr_db": 22.0}},
     runner=ExecuTorchRunner,
 )

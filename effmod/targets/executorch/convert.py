@@ -52,4 +52,5 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         delegation=deleg,
         quantization=quant,
         fake_quant=fake,
+        fake_quant_desc="PyTorch fake-quantized model (PT2E)" if fake is not None else None,
     )

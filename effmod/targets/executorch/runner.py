@@ -57,3 +57,8 @@ class ExecuTorchRunner(Runner):
 
         out = self.method.execute([torch.from_numpy(self._to_layout(x))])[0]
         return out.float().numpy()
+
+    def run_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        import torch
+
+        return [o.float().numpy() for o in self.method.execute([torch.from_numpy(self._to_layout(x))])]

@@ -9,10 +9,14 @@ from ..base import Runner
 class OnnxRunner(Runner):
     runtime = "onnxruntime"
 
-    def __init__(self, path, input_spec=None, threads: int | None = None, spinning: bool = True):
+    def __init__(self, path, input_spec=None, threads: int | None = None, spinning: bool = True,
+                 optimize: bool = True):
         """``spinning=False`` stops idle intra-op threads from busy-waiting. Needed when several sessions
         share a process: measured on xxs, three interleaved spinning sessions ran at 22.5 ms against
-        11.2 ms without spinning (one session alone: 7.5 ms spinning, 10.5 ms not)."""
+        11.2 ms without spinning (one session alone: 7.5 ms spinning, 10.5 ms not).
+        ``optimize=False`` runs the graph as written (no fusion): a QDQ model then executes its
+        QuantizeLinear/DequantizeLinear pairs around float ops, i.e. simulates INT8 in float, while the
+        optimized session fuses them into integer kernels. That is INT8 parity's simulated reference."""
         super().__init__(path, input_spec)
         import onnxruntime as ort
 
@@ -22,12 +26,41 @@ class OnnxRunner(Runner):
             opts.inter_op_num_threads = 1
         if not spinning:
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if not optimize:
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+        self._opts = opts
+        self._tapped: dict[tuple, tuple] = {}
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.batch = inp.shape[0] if isinstance(inp.shape[0], int) else None
         self.version = ort.__version__
-        self.engine = f"onnxruntime {ort.__version__} CPUExecutionProvider"
+        self.engine = f"onnxruntime {ort.__version__} CPUExecutionProvider" + ("" if optimize else ", optimizations off")
 
     def _run_one(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: self._to_layout(x)})[0].astype(np.float32)
+
+    exposes_intermediates = True
+
+    def intermediates(self, x: np.ndarray, candidates: dict[str, list[str]]) -> dict[str, np.ndarray]:
+        """Runs a copy of the graph with the chosen tensors added as outputs (same session options, so the
+        same kernels and fusions as the artifact, except that an output cannot be fused away)."""
+        key = tuple(sorted((k, tuple(v)) for k, v in candidates.items()))
+        if key not in self._tapped:
+            import onnx
+            import onnxruntime as ort
+
+            model = onnx.load(str(self.path))
+            produced = {o for node in model.graph.node for o in node.output}
+            chosen = {k: next((c for c in names if c in produced), None) for k, names in candidates.items()}
+            chosen = {k: v for k, v in chosen.items() if v is not None}
+            existing = {o.name for o in model.graph.output}
+            for name in dict.fromkeys(chosen.values()):
+                if name not in existing:
+                    model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+            session = ort.InferenceSession(model.SerializeToString(), self._opts, providers=["CPUExecutionProvider"])
+            self._tapped[key] = (session, chosen)
+        session, chosen = self._tapped[key]
+        names = list(dict.fromkeys(chosen.values()))
+        values = dict(zip(names, session.run(names, {self.input_name: self._to_layout(x)})))
+        return {k: np.asarray(values[v], np.float32) for k, v in chosen.items()}
