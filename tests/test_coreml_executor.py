@@ -149,7 +149,7 @@ def test_broken_artifact_is_caught(good_fp32, tmp_path, change, capsys):
     assert main(["validate", str(bad), "--json", str(tmp_path / "v.json")]) == 2
     result = json.loads((tmp_path / "v.json").read_text())
     assert result["engine"] == "effmod ML-program executor" or result["engine"].startswith("Core ML")
-    assert result["failures"] and result["metrics"]["max_abs"] > 1e-4
+    assert result["failures"] and result["correctness"]["metrics"]["max_abs"] > 1e-4
     assert "artifact changed since export" in capsys.readouterr().out
 
 

@@ -89,6 +89,12 @@ def test_sweep_rows_reports_resume_and_failed_row(setup, tmp_path, capsys):
         assert (out / f).stat().st_size > 0
     md = (out / "results.md").read_text()
     assert "## INT8 goal" in md and "onnx · int8 · calib 8" in md
+    m = result["agreement_matrix"]
+    assert m["labels"][0] == "PyTorch fp32" and set(m["labels"][1:]) == set(rows) and m["images"] == 12
+    i = m["labels"].index("onnx · fp32")
+    assert m["top1_agreement"][0][i] == 100.0 and m["cosine"][0][i] > 0.99999
+    assert all(m["top1_agreement"][k][k] == 100.0 for k in range(len(m["labels"])))
+    assert "## Agreement matrix" in md
 
     # Without --resume the finished sweep is not overwritten.
     assert main(_args(base, ckpt, out)) == 1
@@ -120,3 +126,28 @@ def test_sweep_refuses_mismatched_classes_and_random_weights(setup, tmp_path, ca
     assert "do not match the model's 3" in out and "zzz" in out
     assert main(["sweep", "--weights", "none", "--data", str(base / "eval"), "--output", str(tmp_path / "o2")]) == 1
     assert "needs trained weights" in capsys.readouterr().out
+
+
+def test_agreement_matrix_finds_the_runtime_that_disagrees(tmp_path):
+    """Two artifacts equally accurate on paper, one of which predicts different images: the matrix
+    shows it as the lowest pair, which top-1 alone would not."""
+    import numpy as np
+
+    from effmod.commands.sweep.report import agreement_matrix
+
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal((200, 10)).astype(np.float32)
+    ref[np.arange(200), rng.integers(0, 10, 200)] += 4  # clear winners: no near-ties for fp16 storage to flip
+    good = ref + 0.01 * rng.standard_normal(ref.shape).astype(np.float32)
+    odd = ref.copy()
+    odd[:40] = np.roll(odd[:40], 1, axis=1)  # 40 images answered differently
+    (tmp_path / "rows").mkdir()
+    rows = []
+    for name, arr in (("a · fp32", good), ("b · fp16", odd)):
+        np.save(tmp_path / "rows" / f"{name[0]}.logits.npy", arr.astype(np.float16))
+        rows.append({"label": name, "status": "ok", "logits_file": f"{name[0]}.logits.npy"})
+    rows.append({"label": "c · int8", "status": "failed"})
+    m = agreement_matrix(rows, tmp_path, ref)
+    assert m["labels"] == ["PyTorch fp32", "a · fp32", "b · fp16"]
+    assert m["top1_agreement"][0][1] == 100.0 and m["top1_agreement"][0][2] == 80.0
+    assert "b · fp16" in m["lowest"]["pair"] and m["lowest"]["top1_agreement"] == 80.0

@@ -1,10 +1,13 @@
-"""Sweep outputs: results.json, results.csv, results.md (with the INT8 goal check per target) and
-pareto.png (accuracy vs latency, marker area = artifact size, Pareto front highlighted)."""
+"""Sweep outputs: results.json, results.csv, results.md (with the INT8 goal check per target and the
+agreement matrix) and pareto.png (accuracy vs latency, marker area = artifact size, Pareto front
+highlighted)."""
 from __future__ import annotations
 
 import csv
 import json
 from pathlib import Path
+
+import numpy as np
 
 GOAL_POINTS = 0.5  # INT8 top-1 within this many points of the target's float artifact
 CSV_COLUMNS = ["label", "target", "precision", "calib_size", "fallback", "status", "top1", "top5", "agreement",
@@ -57,8 +60,39 @@ def pareto_front(rows: list[dict]) -> list[dict]:
                                         for o in timed)]
 
 
-def write_reports(result: dict, out: Path) -> dict:
+def agreement_matrix(rows: list[dict], out: Path, reference: np.ndarray | None = None) -> dict | None:
+    """Pairwise top-1 agreement (%) and mean logit cosine between every finished artifact of the sweep
+    (and PyTorch fp32): a runtime that disagrees with all the others shows even when its accuracy looks
+    fine. Reads the logits each row saved; rows without them are left out."""
+    labels, logits = [], []
+    if reference is not None:
+        labels.append("PyTorch fp32")
+        logits.append(np.asarray(reference, np.float32))
+    for r in rows:
+        f = r.get("logits_file")
+        if r["status"] != "ok" or not f or not (out / "rows" / f).is_file():
+            continue
+        arr = np.load(out / "rows" / f).astype(np.float32)
+        if logits and arr.shape != logits[0].shape:
+            continue  # a row from another --limit: not comparable image by image
+        labels.append(r["label"])
+        logits.append(arr)
+    if len(logits) < 2:
+        return None
+    top = [a.argmax(1) for a in logits]
+    unit = [a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12) for a in logits]
+    n = len(logits)
+    agree = [[round(float(np.mean(top[i] == top[j]) * 100), 3) for j in range(n)] for i in range(n)]
+    cosine = [[round(float(np.mean(np.sum(unit[i] * unit[j], axis=1))), 6) for j in range(n)] for i in range(n)]
+    worst = min(((i, j) for i in range(n) for j in range(i + 1, n)), key=lambda p: agree[p[0]][p[1]])
+    return {"labels": labels, "images": int(len(logits[0])), "top1_agreement": agree, "cosine": cosine,
+            "lowest": {"pair": [labels[worst[0]], labels[worst[1]]], "top1_agreement": agree[worst[0]][worst[1]],
+                       "cosine": cosine[worst[0]][worst[1]]}}
+
+
+def write_reports(result: dict, out: Path, reference: np.ndarray | None = None) -> dict:
     rows = result["rows"]
+    result["agreement_matrix"] = agreement_matrix(rows, out, reference)
     result["goal"] = goal_check(rows)
     result["pareto"] = [r["key"] for r in pareto_front(rows)]
     (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -118,6 +152,7 @@ def markdown(result: dict) -> str:
                          f"{g['best_int8_top1']:.2f}% | {g['drop']:.2f} | {'met' if g['met'] else 'MISSED'} | "
                          f"{_fmt(g['speedup_vs_float'], '.2f')}× | {how} |")
         lines.append("")
+    lines += agreement_markdown(result.get("agreement_matrix"))
     untimed = [r for r in result["rows"] if r["status"] == "ok" and r["latency_ms"] is None]
     if untimed:
         lines += [f"Not timed: {', '.join(r['label'] for r in untimed)}: {untimed[0]['latency_note']}.", ""]
@@ -127,6 +162,20 @@ def markdown(result: dict) -> str:
         lines += [f"{result['unreadable']} unreadable images were skipped.", ""]
     lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in result["versions"].items() if v) + ".", ""]
     return "\n".join(lines)
+
+
+def agreement_markdown(m: dict | None) -> list[str]:
+    if not m:
+        return []
+    short = [f"({i})" for i in range(len(m["labels"]))]
+    lines = [f"## Agreement matrix (top-1 agreement %, {m['images']} images; lower triangle: mean logit cosine)", "",
+             "| | " + " | ".join(short) + " |", "|---|" + "---|" * len(short)]
+    for i, label in enumerate(m["labels"]):
+        cells = [f"{m['top1_agreement'][i][j]:.2f}" if j >= i else f"{m['cosine'][i][j]:.5f}" for j in range(len(short))]
+        lines.append(f"| ({i}) {label} | " + " | ".join(cells) + " |")
+    lo = m["lowest"]
+    return lines + ["", f"Lowest agreement: {lo['pair'][0]} vs {lo['pair'][1]}, {lo['top1_agreement']:.2f} % "
+                        f"(cosine {lo['cosine']:.5f}).", ""]
 
 
 def plot_pareto(result: dict, path: Path) -> str | None:

@@ -59,6 +59,14 @@ def _read_json(path: Path):
         return None
 
 
+def save_logits(logits: np.ndarray, path: Path) -> str:
+    """The row's logits (float16: 10k x 10 is 200 KB) for the agreement matrix, written before the row."""
+    tmp = path.with_name(path.name + ".tmp.npy")
+    np.save(tmp, logits.astype(np.float16))
+    os.replace(tmp, path)
+    return path.name
+
+
 def _prepare_output(opts: SweepOptions) -> Path:
     out = Path(opts.output)
     rows = out / "rows"
@@ -132,6 +140,7 @@ def run_combo(model, combo: Combo, key: str, opts: SweepOptions, art_root: Path,
     logits = run_artifact(runner, batches, len(data), progress)
     del runner
     row.update(accuracy_row(logits, data.labels.numpy(), reference))
+    row["logits_file"] = save_logits(logits, art_root.parent / "rows" / f"{key}.logits.npy")
     lat = bench(artifact, threads=opts.threads, warmup=5, runs=opts.bench_runs)
     row["latency_ms"] = lat.get("median_ms") if lat.get("status") == "ok" else None
     row["latency_note"] = None if row["latency_ms"] is not None else lat.get("reason", lat.get("status"))
@@ -209,7 +218,7 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
         "rows": rows, "skipped": notes, "machine": machine_info(),
         "versions": {p: installed(p) for p in ("torch", "onnxruntime", "ai-edge-litert", "executorch", "coremltools")},
     }
-    result["files"] = write_reports(result, out)
+    result["files"] = write_reports(result, out, reference)
     return result
 
 
