@@ -5,7 +5,7 @@
     runner.py    the Runner that opens an artifact in its real runtime (never imports convert.py)
     __init__.py  the Target record tying them together
 
-Adding a target: a new folder of that shape and one line in ``TARGETS`` below (docs/targets.md)."""
+Adding a target: a new folder of that shape and one line in ``TARGETS`` below (docs/layout.md)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -22,6 +22,6 @@ COREML = Target(
     convert=convert_artifact,
     # INT8 correctness vs the simulated reference: measured on the built-in model's 200-image sample
     # minus ~5 dB (docs/parity.md); integer kernels round differently from any float simulation
-    correctness_bounds={"int8": {"sqnr_db": 18.0}, "int8-weights": {"sqnr_db": 40.0}},
+    correctness_bounds={"int8": {"sqnr_db": 21.0}, "int8-weights": {"sqnr_db": 40.0}},
     runner=CoreMLRunner,
 )
