@@ -56,6 +56,17 @@ def test_train_learns_and_writes_loadable_weights(folders, tmp_path):
     # the file's weights and the trainer's own evaluation agree
     assert abs(100.0 * (pred == data.labels).float().mean().item() - final["val_top1"]) < 1e-6
 
+    # a class-balanced validation sample travels with the weights, and parity uses it by default
+    sample = tmp_path / "run" / "model.val"
+    assert model.info.validation_sample == sample
+    assert sorted(d.name for d in sample.iterdir()) == CLASSES
+    assert all(len(list((sample / c).iterdir())) == 8 for c in CLASSES)  # all 8 val images per class (<= 200)
+    assert str(folders[0]) in model.info.data_config.dataset
+    from effmod.commands.export import validation_data
+
+    v = validation_data(model, None)
+    assert v.in_distribution and len(v.x) == 24 and v.path == str(sample)
+
 
 def test_resume_continues_exactly(folders, tmp_path):
     full = train(_cfg(folders, tmp_path / "full"))

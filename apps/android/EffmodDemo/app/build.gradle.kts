@@ -26,12 +26,17 @@ android {
 }
 
 dependencies {
-    // LiteRT 1.4.x: the Interpreter API (XNNPACK on by default) and the optional GPU delegate.
-    implementation("com.google.ai.edge.litert:litert:1.4.1")
-    implementation("com.google.ai.edge.litert:litert-gpu:1.4.1")
-    // ExecuTorch runtime with the XNNPACK backend; keep it at the version the .pte was exported with
-    // (the artifact's manifest records it) when a newer AAR is published.
-    implementation("org.pytorch:executorch-android:1.0.1")
+    // Runtime versions follow effmod's pins (tests/test_apps_android.py enforces it): LiteRT on the
+    // ai-edge-litert line that ran parity (2.3), ExecuTorch equal to the executorch that wrote the .pte
+    // (the runtime promises no forward compatibility: an older one may refuse a newer program).
+    val litert = "2.3.0"
+    val executorch = "1.4.1"
+    // The Interpreter API (XNNPACK on by default) and the optional GPU delegate. GpuDelegate needs
+    // GpuDelegateFactory from litert-gpu-api at run time (NoClassDefFoundError without it).
+    implementation("com.google.ai.edge.litert:litert:$litert")
+    implementation("com.google.ai.edge.litert:litert-gpu:$litert")
+    implementation("com.google.ai.edge.litert:litert-gpu-api:$litert")
+    implementation("org.pytorch:executorch-android:$executorch")
 
     val cameraX = "1.4.1"
     implementation("androidx.camera:camera-core:$cameraX")

@@ -9,6 +9,7 @@ data class AppConfig(
     val modelName: String,
     val runtime: String,            // "tflite" or "executorch"
     val modelFile: String,
+    val modelSha256: String,        // of the packaged artifact file (the manifest's artifact_sha256)
     val inputShape: LongArray,      // [1, 3, H, W], NCHW
     val inputDtype: String,         // float32, or int8 (TFLite exported with --io int8)
     val inputScale: Float,
@@ -37,6 +38,7 @@ fun loadConfig(context: Context): AppConfig {
         modelName = json.getString("model_name"),
         runtime = json.getString("runtime"),
         modelFile = json.getString("model_file"),
+        modelSha256 = json.getString("artifact_sha256"),
         inputShape = LongArray(shape.length()) { shape.getLong(it) },
         inputDtype = input.getString("dtype"),
         inputScale = input.optDouble("scale", 1.0).toFloat(),

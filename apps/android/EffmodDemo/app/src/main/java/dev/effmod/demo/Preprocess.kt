@@ -2,18 +2,21 @@ package dev.effmod.demo
 
 import android.graphics.Bitmap
 import kotlin.math.exp
-import kotlin.math.roundToInt
 
 data class Prediction(val index: Int, val label: String, val score: Float)
 
 /** Shorter side to config.resizeShorterSide, center crop to config.cropSize (as effmod's data config).
  *  Android's bilinear filter is close to, not bit-identical with, PIL's; the self-test image is
- *  shipped already cropped so that check does not depend on it. */
+ *  shipped already cropped so that check does not depend on it. The sizes are effmod's exactly:
+ *  the longer side is round(long * shorter_side / short) in double with ties to even, as Python's
+ *  round() (a 128x201 photo scales to 64x100, not 64x101). */
 fun resizeAndCenterCrop(bitmap: Bitmap, config: AppConfig): Bitmap {
     val (h, w) = config.cropSize[0] to config.cropSize[1]
-    val scale = config.resizeShorterSide.toFloat() / minOf(bitmap.width, bitmap.height)
-    val sw = (bitmap.width * scale).roundToInt().coerceAtLeast(w)
-    val sh = (bitmap.height * scale).roundToInt().coerceAtLeast(h)
+    val side = config.resizeShorterSide
+    val short = minOf(bitmap.width, bitmap.height)
+    fun scaled(n: Int) = if (n == short) side else Math.rint(n.toDouble() * side / short).toInt()
+    val sw = scaled(bitmap.width).coerceAtLeast(w)
+    val sh = scaled(bitmap.height).coerceAtLeast(h)
     val scaled = Bitmap.createScaledBitmap(bitmap, sw, sh, true)
     return Bitmap.createBitmap(scaled, (sw - w) / 2, (sh - h) / 2, w, h)
 }

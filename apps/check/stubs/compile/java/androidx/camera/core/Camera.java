@@ -1,0 +1,4 @@
+package androidx.camera.core;
+
+/** CameraX: Camera, what bindToLifecycle returns. */
+public interface Camera { }

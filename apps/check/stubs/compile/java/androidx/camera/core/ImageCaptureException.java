@@ -1,0 +1,4 @@
+package androidx.camera.core;
+
+/** CameraX: ImageCaptureException. */
+public class ImageCaptureException extends Exception { }

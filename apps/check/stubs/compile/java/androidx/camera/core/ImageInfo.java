@@ -1,0 +1,6 @@
+package androidx.camera.core;
+
+/** CameraX: ImageInfo.getRotationDegrees. */
+public interface ImageInfo {
+    int getRotationDegrees();
+}
