@@ -29,11 +29,7 @@ final class Classifier {
                                                 appropriateFor: nil, create: true)
             .appendingPathComponent("effmod", isDirectory: true)
         let compiled = cache.appendingPathComponent("\(config.artifactSha256 ?? config.modelName).mlmodelc")
-        if FileManager.default.fileExists(atPath: compiled.path) { return compiled }
-        let temporary = try await MLModel.compileModel(at: source)
-        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
-        try FileManager.default.moveItem(at: temporary, to: compiled)
-        return compiled
+        return try await ModelCompiler.shared.compiled(source: source, to: compiled)
     }
 
     /// Top-k predictions and the time of `model.prediction` alone (preprocessing excluded).
@@ -62,12 +58,12 @@ final class Classifier {
             let type: MLMultiArrayDataType = config.input.dtype == "float16" ? .float16 : .float32
             let array = try MLMultiArray(shape: config.input.shape.map { NSNumber(value: $0) }, dataType: type)
             if type == .float16 {
-                array.withUnsafeMutableBufferPointer(ofType: Float16.self) { buf, _ in
-                    for i in 0..<chw.count { buf[i] = Float16(chw[i]) }
+                array.withUnsafeMutableBufferPointer(ofType: Float16.self) { buf, strides in
+                    Preprocess.fill(buf, strides: strides, chw: chw, height: h, width: w) { Float16($0) }
                 }
             } else {
-                array.withUnsafeMutableBufferPointer(ofType: Float.self) { buf, _ in
-                    for i in 0..<chw.count { buf[i] = chw[i] }
+                array.withUnsafeMutableBufferPointer(ofType: Float.self) { buf, strides in
+                    Preprocess.fill(buf, strides: strides, chw: chw, height: h, width: w) { $0 }
                 }
             }
             value = MLFeatureValue(multiArray: array)
@@ -86,6 +82,28 @@ final class Classifier {
     }
 }
 
+/// One compile per model at a time: the launch self-test and a benchmark started right away both ask for the
+/// compiled model, and the second must wait for the first instead of racing it to move the .mlmodelc into place.
+actor ModelCompiler {
+    static let shared = ModelCompiler()
+    private var inFlight: [URL: Task<URL, Error>] = [:]
+
+    func compiled(source: URL, to destination: URL) async throws -> URL {
+        if FileManager.default.fileExists(atPath: destination.path) { return destination }
+        if let running = inFlight[destination] { return try await running.value }
+        let task = Task { () throws -> URL in
+            let temporary = try await MLModel.compileModel(at: source)
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
+            try FileManager.default.moveItem(at: temporary, to: destination)
+            return destination
+        }
+        inFlight[destination] = task
+        defer { inFlight[destination] = nil }
+        return try await task.value
+    }
+}
+
 enum Preprocess {
     /// Shorter side to `shorterSide`, then a centered `width`×`height` crop (as effmod's data config).
     /// Core Graphics resampling is close to, not bit-identical with, PIL's; the self-test image is
@@ -100,6 +118,19 @@ enum Preprocess {
         ctx.draw(image, in: CGRect(x: (CGFloat(width) - sw) / 2, y: (CGFloat(height) - sh) / 2, width: sw, height: sh))
         guard let out = ctx.makeImage() else { throw AppError.badImage }
         return out
+    }
+
+    /// Writes CHW values into a [1, 3, H, W] multi-array through its strides: Core ML documents that the
+    /// storage behind `withUnsafeMutableBufferPointer` may be padded, so a flat index is not an offset.
+    static func fill<T>(_ buf: UnsafeMutableBufferPointer<T>, strides: [Int], chw: [Float], height h: Int, width w: Int,
+                        _ convert: (Float) -> T) {
+        for c in 0..<3 {
+            for y in 0..<h {
+                for x in 0..<w {
+                    buf[c * strides[1] + y * strides[2] + x * strides[3]] = convert(chw[(c * h + y) * w + x])
+                }
+            }
+        }
     }
 
     /// RGB pixels scaled to [0, 1], normalised with mean/std, in CHW order.
