@@ -254,7 +254,12 @@ def _rebuilt_outputs(deploy, target: Target, manifest: Manifest, net, x, calib_i
                                   f"({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''})",
                                   hint="debug the ONNX or Core ML export of the same model instead") from None
         runner = load_runner(path, input_spec=result.input)
-        outs = [runner.run_outputs(x[k:k + 1]) for k in range(len(x))]
+        try:
+            outs = [runner.run_outputs(x[k:k + 1]) for k in range(len(x))]
+        except Exception as e:  # noqa: BLE001 - seen: ExecuTorch 1.4.1 runs the tapped fp32 program, not the INT8 one
+            raise EffmodError(f"{runner.engine} could not run the rebuilt {manifest.precision} program with its block "
+                              f"outputs exposed ({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''})",
+                              hint="debug the fp32 export, or the ONNX/TFLite export of the same model and recipe") from None
         sim = None
         if is_quantized(manifest.precision) and target.reference_options is not None:
             ref_runner = target.reference_runner(path, result.input)
