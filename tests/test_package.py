@@ -136,3 +136,20 @@ def test_app_sources_read_exactly_the_packaged_names(artifacts, tmp_path):
     assert f'CONFIG_FILE = "{CONFIG_FILE}"' in kotlin
     assert APPS["android"].bundle_dir.endswith("/assets")  # Kotlin opens them with context.assets
     assert re.search(r'"tflite"\s*->', kotlin) and re.search(r'"executorch"\s*->', kotlin)
+
+
+def test_swift_sources_keep_the_two_ios_fixes():
+    """Static checks for what Linux cannot run (no Core ML): (1) every MLMultiArray buffer closure uses
+    the strides it is given (Apple documents the storage may be padded); (2) the model is compiled only
+    inside the ModelCompiler actor, so a benchmark started during the launch self-test waits for the
+    first compile instead of racing its move into place. Both failed on the earlier sources."""
+    sources = {p.name: p.read_text() for p in IOS_SRC.glob("*.swift")}
+    for name, text in sources.items():
+        ignored = re.findall(r"withUnsafeMutableBufferPointer\([^)]*\)\s*\{\s*\w+\s*,\s*_\s+in", text)
+        assert not ignored, f"{name} ignores the multi-array's strides: {ignored}"
+    calls = [(name, m.start()) for name, text in sources.items() for m in re.finditer(r"compileModel\(at:", text)]
+    assert len(calls) == 1, calls
+    name, at = calls[0]
+    text = sources[name]
+    actor = text.index("actor ModelCompiler")
+    assert actor < at < text.index("\n}\n", actor), "MLModel.compileModel is called outside the ModelCompiler actor"
