@@ -259,7 +259,10 @@ def _cmd_validate(args, console) -> int:
     table = Table(title=f"effmod validate {args.artifact}: {result.data}, run by {result.engine}")
     for col in ("gate", "against", "status", "bounds", "max|Δ|", "cosine", "SQNR dB", "top-1 agr.", "top-5 agr."):
         table.add_column(col)
-    for name, g in (("correctness", result.correctness), ("quality", result.quality)):
+    gates = [("correctness", result.correctness), ("quality", result.quality)]
+    if result.rebuild is not None:
+        gates.append(("rebuild", result.rebuild))
+    for name, g in gates:
         m = g.metrics
         colour = {"passed": "green", "failed": "red"}.get(g.status, "yellow")
         table.add_row(name, g.reference, f"[{colour}]{g.status}[/]", ", ".join(f"{k} {v:g}" for k, v in g.bounds.items()),

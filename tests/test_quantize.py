@@ -242,3 +242,14 @@ def test_tflite_integer_io_is_recorded_and_runs(tmp_path):
     x = load_calibration(None, CFG).images[:2]
     y = run(x)
     assert y.shape == (2, 10) and y.dtype == np.float32  # the runner (de)quantizes at the boundary
+
+
+@needs_shared
+def test_debug_refuses_coreml_w8a8_in_one_line(int8_exports, capsys):
+    """A W8A8 program's intermediates are rescaled by coremltools: comparing its blocks would blame
+    healthy ones, so effmod debug says so instead (and costs nothing before saying it)."""
+    m = int8_exports[2]["coreml"]
+    capsys.readouterr()
+    assert main(["debug", m["path"]]) == 1
+    out = capsys.readouterr().out
+    assert "W8A8" in out and "fp16 Core ML export" in out and "Traceback" not in out

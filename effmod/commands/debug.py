@@ -35,6 +35,7 @@ from ..models import create_model
 from ..precision import is_quantized
 from ..targets import ExportJob, Target, for_artifact, load_runner
 from .export import validation_data
+from .recipe import recorded_calibration, recorded_keep_float
 
 DEBUG_IMAGES = 32  # images compared, at most (every op output of every image is kept in turn)
 # A block "diverges" when its SQNR against the judging reference falls below this (--threshold-db).
@@ -216,19 +217,10 @@ def _deploy(net, manifest: Manifest) -> DeployEfficientMod:
 
 def _fake_quant(deploy, target: Target, manifest: Manifest, net, calib: str | None, example):
     """PT2E targets: the fake-quantized deploy model, rebuilt with the manifest's calibration."""
-    from ..quantize import load_calibration
     from ..quantize.pt2e import pt2e_int8
 
-    q = manifest.quantization or {}
-    cal = q.get("calibration") or {}
-    source = calib or (cal.get("source") if cal.get("source") not in (None, "built-in sample photos") else None)
-    if source is not None and not Path(source).is_dir():
-        raise EffmodError(f"the INT8 reference needs the calibration images the export used ({source}), which are not here",
-                          hint="pass --calib DIR with the same images")
-    images = load_calibration(source, net.info.data_config, cal.get("size") or cal.get("n_images") or 256,
-                              cal.get("seed", 0)).images
-    keep = [*q.get("keep_float", []), *((q.get("auto_fallback") or {}).get("kept_float", []))]
-    fake, _ = pt2e_int8(deploy, example, images, target.default_keep_float or (), keep)
+    images = recorded_calibration(manifest, net.info.data_config, calib).images
+    fake, _ = pt2e_int8(deploy, example, images, target.default_keep_float or (), recorded_keep_float(manifest))
     return fake, images
 
 
@@ -236,8 +228,7 @@ def _rebuilt_outputs(deploy, target: Target, manifest: Manifest, net, x, calib_i
     """TFLite/ExecuTorch: convert Tapped(deploy) the same way and run it; per image the block outputs
     (real runtime) and, for INT8 TFLite, the same on the reference kernels."""
     q = manifest.quantization or {}
-    keep = tuple([*q.get("keep_float", []), *((q.get("auto_fallback") or {}).get("kept_float", []))]) \
-        if target.has_float_islands else ()
+    keep = tuple(recorded_keep_float(manifest)) if target.has_float_islands else ()
     job = ExportJob(model=Tapped(deploy).eval(), example=torch.from_numpy(x[:1]), precision=manifest.precision,
                     data_config=net.info.data_config, model_name=manifest.model, calib=calib_images, keep_float=keep,
                     io=q.get("io", "float"))
@@ -282,6 +273,13 @@ def debug_artifact(artifact: str, data: str | None = None, threshold_db: float |
                           f"{manifest.input.layout} {manifest.input.shape}", hint="debug a batch-1 NCHW export")
     if images < 1:
         raise EffmodError(f"--images must be at least 1 (got {images})")
+    if target.name == "coreml" and manifest.precision == "int8":
+        # Measured on the built-in model: the W8A8 program's block outputs differ from PyTorch's by constant
+        # factors of up to 30x (quantized adds' inputs rescaled and compensated in later quantize ops), so
+        # a block-by-block comparison would name blocks that are fine.
+        raise EffmodError(f"effmod debug cannot compare the blocks of a Core ML W8A8 program ({path.name}): "
+                          "coremltools rescales its quantized tensors between ops, so they are not in PyTorch's scale",
+                          hint="debug the fp16 Core ML export, or the ExecuTorch/TFLite INT8 export of the same model")
     precision = manifest.precision
     threshold = THRESHOLD_DB[precision] if threshold_db is None else threshold_db
     with reporter.stage("load model and images"):
@@ -309,13 +307,8 @@ def debug_artifact(artifact: str, data: str | None = None, threshold_db: float |
                 with torch.no_grad():
                     r["head"] = fake(torch.from_numpy(x[k:k + 1])).numpy()
             sim_desc = "PyTorch fake-quantized model (PT2E)"
-    elif precision == "int8":
-        from ..quantize import load_calibration
-
-        q = (manifest.quantization or {}).get("calibration") or {}
-        source = calib or (q.get("source") if q.get("source") not in (None, "built-in sample photos") else None)
-        calib_images = load_calibration(source, net.info.data_config, q.get("size") or q.get("n_images") or 256,
-                                        q.get("seed", 0)).images if not target.name == "onnx" else None
+    elif precision == "int8" and target.name != "onnx":  # ONNX's reference is the artifact itself, unoptimized
+        calib_images = recorded_calibration(manifest, net.info.data_config, calib).images
 
     with reporter.stage(f"{target.name}: block outputs of the artifact"):
         if target.name in ("onnx", "coreml"):

@@ -17,48 +17,41 @@ from ..console import NullReporter, Reporter
 from ..errors import EffmodError
 from ..manifest import Manifest, artifact_sha256
 from ..models import create_model
-from ..parity import ParityResult
+from ..parity import ParityResult, judge_rebuild
 from ..precision import is_quantized
-from ..quantize import load_calibration
-from ..targets import Target, for_artifact
-from .export import ExportInputs, ExportOptions, ValidationData, build_artifact, check_artifact, simulated_reference
+from ..targets import Target, for_artifact, load_runner
+from .export import (ExportInputs, ExportOptions, ValidationData, build_artifact, check_artifact, run_artifact,
+                     simulated_reference)
+from .recipe import recorded_calibration, recorded_keep_float
 
 
 def rebuild_simulated_reference(net: torch.nn.Module, target: Target, manifest: Manifest, validation: ValidationData,
-                                reference: np.ndarray, calib: str | None, reporter: Reporter) -> tuple[np.ndarray, str]:
-    """Convert the PyTorch model again with the recipe the manifest records and return its simulated
-    quantized reference's outputs on the validation images."""
+                                reference: np.ndarray, calib: str | None, reporter: Reporter,
+                                threads: int | None = None) -> tuple[np.ndarray, str, np.ndarray]:
+    """Convert the PyTorch model again with the recipe the manifest records; return its simulated
+    quantized reference's outputs on the validation images, what that is, and the rebuilt artifact's own
+    outputs in the real runtime (the rebuild gate compares the artifact with them)."""
     q = manifest.quantization or {}
-    cal = q.get("calibration") or {}
-    source = calib or (cal.get("source") if cal.get("source") not in (None, "built-in sample photos") else None)
-    if manifest.precision == "int8" and source is not None and not Path(source).is_dir():
-        raise EffmodError(f"rebuilding the INT8 reference needs the calibration images the export used ({source}), "
-                          "which are not here", hint="pass --calib DIR with the same images")
+    calib_set = recorded_calibration(manifest, net.info.data_config, calib) if manifest.precision == "int8" else None
     opts = ExportOptions(targets=[target.name], model=manifest.model, precision=manifest.precision,
                          deploy_form=manifest.deploy_form is not None,
                          image_input=manifest.input.dtype == "image_rgb",
-                         dynamic_batch=manifest.input.shape[0] == "batch", calib=source,
-                         calib_size=cal.get("size") or cal.get("n_images") or 256, seed=cal.get("seed", 0),
-                         keep_float=[*q.get("keep_float", []), *((q.get("auto_fallback") or {}).get("kept_float", []))],
-                         io=q.get("io", "float"))
-    inputs = ExportInputs(validation, reference)
-    if manifest.precision == "int8":
-        with reporter.stage("calibration images (as the export drew them)"):
-            inputs.calib = load_calibration(opts.calib, net.info.data_config, opts.calib_size, opts.seed)
-        if cal.get("files_sha256") and inputs.calib.files_sha256 != cal["files_sha256"]:
-            raise EffmodError(f"the calibration images in {source or 'the built-in photos'} are not the ones the "
-                              "export used (their file list hash differs)",
-                              hint="pass --calib DIR with the export's calibration images")
+                         dynamic_batch=manifest.input.shape[0] == "batch",
+                         keep_float=recorded_keep_float(manifest), io=q.get("io", "float"))
+    inputs = ExportInputs(validation, reference, calib_set)
     build_dir = Path(tempfile.mkdtemp(prefix=".effmod-validate-"))
     try:
         built = build_artifact(net, target, manifest.precision, opts, reporter, inputs, build_dir)
         with reporter.stage("simulated quantized reference"):
             out, desc = simulated_reference(target, built.result, built.artifact, validation.x)
+        with reporter.stage(f"{target.name}: the rebuilt artifact"):
+            rebuilt = run_artifact(load_runner(built.artifact, threads=threads, input_spec=built.result.input),
+                                   validation.x)
     finally:
         shutil.rmtree(build_dir, ignore_errors=True)
     if out is None:
         raise EffmodError(f"{target.name} {manifest.precision} has no simulated quantized reference to validate against")
-    return out, f"{desc}, rebuilt from PyTorch with the manifest's recipe"
+    return out, f"{desc}, rebuilt from PyTorch with the manifest's recipe", rebuilt
 
 
 def validate_artifact(artifact: str, model: str | None = None, weights: str | None = None,
@@ -85,15 +78,21 @@ def validate_artifact(artifact: str, model: str | None = None, weights: str | No
         with torch.no_grad():
             reference = net(torch.from_numpy(validation.x)).numpy()
     precision = manifest.precision if manifest else "fp32"
-    simulated = desc = None
+    simulated = desc = rebuilt = None
     if is_quantized(precision):
         if manifest is None:
             raise EffmodError(f"{artifact} has no manifest: a quantized artifact is validated against a reference "
                               "rebuilt with its recipe, which the manifest records", hint="re-export it with effmod")
-        simulated, desc = rebuild_simulated_reference(net, target, manifest, validation, reference, calib, reporter)
+        simulated, desc, rebuilt = rebuild_simulated_reference(net, target, manifest, validation, reference, calib,
+                                                               reporter, threads)
     with reporter.stage(f"{target.name}: parity"):
         result = check_artifact(path, manifest.input if manifest else None, validation, reference, precision, target,
                                 overrides, threads, simulated, desc)
+    if rebuilt is not None:
+        runner = load_runner(path, threads=threads, input_spec=manifest.input)
+        result.rebuild = judge_rebuild(run_artifact(runner, validation.x), rebuilt, runner.engine)
+        for f in result.rebuild.failures:
+            result.fail(f"rebuild: {f} (the artifact is not what its recipe builds from PyTorch)")
     if manifest and manifest.artifact_sha256:
         result.artifact_sha256_matches_manifest = artifact_sha256(path) == manifest.artifact_sha256
         if not result.artifact_sha256_matches_manifest:

@@ -109,26 +109,9 @@ class CoreMLRunner(Runner):
                 hit = next((n for _, n in outputs if n == c or n.startswith(c + "_cast") or n.startswith(c + "_to_")),
                            None)
                 if hit is not None:
-                    chosen[key] = self._requantized(hit)
+                    chosen[key] = hit
                     break
         return chosen
-
-    def _requantized(self, name: str) -> str:
-        """In W8A8 programs, the dequantized value of the quantize that consumes ``name``, when there is one.
-        coremltools rescales the dequantized inputs of a quantized add or sub (its scale normalisation
-        pass) and compensates in the quantize after it, so the add's own output is off by a constant
-        factor (17.6x for stages.0.0 of the CIFAR-10 xxs), and so is every dequantize that feeds another
-        add. A dequantize feeding anything else keeps the true scale: that is what the next op sees."""
-        consumers: dict[str, list] = {}
-        for op in self.program.ops:
-            for _, ref in op.inputs.get("input", []) + op.inputs.get("x", []) + op.inputs.get("y", []):
-                consumers.setdefault(ref, []).append(op)
-        q = next((op for op in consumers.get(name, []) if op.type == "quantize"), None)
-        if q is None:
-            return name
-        dqs = [op for op in consumers.get(q.outputs[0][0], []) if op.type == "dequantize"]
-        plain = [op for op in dqs if all(c.type not in ("add", "sub") for c in consumers.get(op.outputs[0][0], []))]
-        return plain[0].outputs[0][0] if plain else name
 
     def intermediates(self, x: np.ndarray, candidates: dict[str, list[str]]) -> dict[str, np.ndarray]:
         if self.executor is None:
