@@ -180,12 +180,12 @@ WORKER = textwrap.dedent("""
     import numpy as np
     from effmod.errors import EffmodError
     from effmod.targets import load_runner
-    from effmod.commands.export import check_artifact
+    from effmod.commands.export import ValidationData, check_artifact
     for path in sys.argv[1:]:
         print(json.dumps({"path": path, "outcome": "started"}), flush=True)
         try:
-            x = np.zeros((2, 3, 64, 64), np.float32)
-            check_artifact(path, None, x, np.zeros((2, 10), np.float32), "fp32", "zeros")
+            zeros = ValidationData(np.zeros((2, 3, 64, 64), np.float32), "zeros", in_distribution=False)
+            check_artifact(path, None, zeros, np.zeros((2, 10), np.float32), "fp32")
             outcome, msg = "ran", ""
         except EffmodError as e:
             outcome, msg = "effmod_error", str(e)

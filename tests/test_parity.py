@@ -25,12 +25,14 @@ def test_int8_without_a_simulated_reference_fails_correctness():
 
 def test_quality_is_reported_not_judged_off_distribution():
     rng = np.random.default_rng(0)
-    ref = rng.standard_normal((8, 10)).astype(np.float32)
+    ref = rng.standard_normal((64, 10)).astype(np.float32)
     noisy = ref + rng.standard_normal(ref.shape).astype(np.float32)  # agreement far below 93 %
     off = judge(noisy, ref, "int8", "6 photos", "test", in_distribution=False, simulated=noisy)
     on = judge(noisy, ref, "int8", "val sample", "test", in_distribution=True, simulated=noisy)
     assert off.status == "passed" and off.quality.status == "not judged" and "--validate-data" in off.quality.note
     assert on.status == "failed" and on.quality.status == "failed" and on.correctness.status == "passed"
+    few = judge(noisy[:6], ref[:6], "int8", "6 photos", "test", in_distribution=True, simulated=noisy[:6])
+    assert few.quality.status == "not judged" and "too few" in few.quality.note and few.status == "passed"
 
 
 def test_correctness_uses_the_targets_bounds_and_cli_overrides():
@@ -156,3 +158,17 @@ def test_debug_refuses_an_export_it_cannot_cut(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "--no-deploy-form" in out and "Traceback" not in out
     assert not list(tmp_path.glob(".effmod-*"))
+
+
+def test_debug_refuses_coreml_w8a8_in_one_line(fp32_pair, tmp_path, capsys):
+    """A W8A8 program's intermediates are rescaled by coremltools: comparing its blocks would blame
+    healthy ones, so effmod debug says so, before any rebuild (here: a package whose manifest says int8)."""
+    pkg = _copy(fp32_pair[".mlpackage"], tmp_path)
+    manifest = pkg.with_name(pkg.name + ".json")
+    data = json.loads(manifest.read_text())
+    data["precision"] = "int8"
+    manifest.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["debug", str(pkg)]) == 1
+    out = capsys.readouterr().out
+    assert "W8A8" in out and "fp16 Core ML export" in out and "Traceback" not in out

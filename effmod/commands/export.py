@@ -254,8 +254,11 @@ def prepare_inputs(model: torch.nn.Module, opts: ExportOptions, precisions, repo
 def run_artifact(runner, x: np.ndarray) -> np.ndarray:
     try:
         return runner(x)
-    except EffmodError:
-        raise
+    except EffmodError as e:
+        if str(runner.path) in e.message or runner.path.name in e.message:
+            raise
+        # e.g. the executor names the op that failed, not the package it came from
+        raise EffmodError(f"{runner.path} failed to run in {runner.engine}: {e.message}", hint=e.hint) from None
     except Exception as e:  # noqa: BLE001 - a runtime failing on an artifact is reported, with the artifact
         raise EffmodError(f"{runner.path} failed to run in {runner.engine} ({_first_line(e)})",
                           hint="the artifact may be corrupt: re-export it (effmod validate re-checks it)") from None
