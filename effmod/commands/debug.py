@@ -311,7 +311,7 @@ def debug_artifact(artifact: str, data: str | None = None, threshold_db: float |
         calib_images = recorded_calibration(manifest, net.info.data_config, calib).images
 
     with reporter.stage(f"{target.name}: block outputs of the artifact"):
-        if target.name in ("onnx", "coreml"):
+        if target.runner.exposes_intermediates:  # the artifact itself (ONNX, Core ML through the executor)
             candidates = _candidates(target, deploy, fake if target.name == "coreml" and precision == "int8" else None,
                                      blocks[:-1], example, manifest)
             runner = load_runner(path, input_spec=manifest.input, **({"engine": "executor"} if target.name == "coreml" else {}))
