@@ -315,22 +315,14 @@ def debug_artifact(artifact: str, data: str | None = None, threshold_db: float |
             candidates = _candidates(target, deploy, fake if target.name == "coreml" and precision == "int8" else None,
                                      blocks[:-1], example, manifest)
             runner = load_runner(path, input_spec=manifest.input, **({"engine": "executor"} if target.name == "coreml" else {}))
-            art = []
-            for k in range(len(x)):
-                got = runner.intermediates(x[k:k + 1], candidates)
-                got["head"] = runner(x[k:k + 1])
-                art.append(got)
+            art = _block_tensors(runner, x, candidates)
             missing = [b for b in blocks if b not in art[0]]
             if missing:
                 notes.append(f"not found in the artifact (fused away by the converter): {', '.join(missing)}")
             side = f"the artifact itself, run by {runner.engine}"
             if precision == "int8" and target.name == "onnx":
                 ref_runner = target.reference_runner(path, manifest.input)
-                sim = []
-                for k in range(len(x)):
-                    got = ref_runner.intermediates(x[k:k + 1], candidates)
-                    got["head"] = ref_runner(x[k:k + 1])
-                    sim.append(got)
+                sim = _block_tensors(ref_runner, x, candidates)
                 sim_desc = target.reference_desc
         else:
             outs, sim_outs, engine = _rebuilt_outputs(deploy, target, manifest, net, x, calib_images, reporter)
@@ -366,6 +358,16 @@ def debug_artifact(artifact: str, data: str | None = None, threshold_db: float |
         with reporter.stage("coreml: op by op"):
             _coreml_ops(report, runner, deploy, x, example, manifest)
     return report
+
+
+def _block_tensors(runner, x: np.ndarray, candidates: dict[str, list[str]]) -> list[dict[str, np.ndarray]]:
+    """Per image, the artifact's own block tensors (runners that expose them) and its logits as "head"."""
+    out = []
+    for k in range(len(x)):
+        got = runner.intermediates(x[k:k + 1], candidates)
+        got["head"] = runner(x[k:k + 1])
+        out.append(got)
+    return out
 
 
 def _candidates(target: Target, deploy, fake, blocks: list[str], example, manifest: Manifest) -> dict[str, list[str]]:
