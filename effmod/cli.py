@@ -170,7 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bench-runs", type=int, default=50, help="timed runs per artifact (default 50)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default="effmod-sweep")
-    p.add_argument("--resume", action="store_true", help="keep finished rows of a killed sweep in --output")
+    p.add_argument("--resume", action="store_true", help="keep finished rows and shards of a killed sweep in --output")
+    p.add_argument("--ray-address", help="join a running Ray cluster: auto or HOST:PORT (default: start a local "
+                                         "Ray instance sized to this machine)")
+    p.add_argument("--no-ray", action="store_true", help="run every task in this process, one at a time")
+    p.add_argument("--workers", type=int, help="tasks in flight at most (default: the cluster's CPUs // --threads)")
+    p.add_argument("--cache", help="exports and decoded images (default: --output); on a cluster an absolute "
+                                   "path every node sees")
+    p.add_argument("--shard-size", type=int, default=1000, help="images per evaluation task (default 1000)")
     p.add_argument("--force", action="store_true", help="discard earlier results in --output")
     _common(p)
     p = sub.add_parser("package", help="fill the iOS or Android demo app with an exported artifact")
@@ -421,7 +428,9 @@ def _cmd_sweep(args, console) -> int:
                         img_size=args.img_size, calib=args.calib, targets=_split(args.targets),
                         precisions=_split(args.precisions), calib_sizes=sizes, fallbacks=_split(args.fallback),
                         limit=args.limit, output=args.output, resume=args.resume, force=args.force,
-                        threads=args.threads, seed=args.seed, bench_runs=args.bench_runs)
+                        threads=args.threads, seed=args.seed, bench_runs=args.bench_runs,
+                        ray_address=args.ray_address, no_ray=args.no_ray, workers=args.workers, cache=args.cache,
+                        shard_size=args.shard_size)
     result = run_sweep(opts, ConsoleReporter(console, debug=args.debug))
     table = Table(title=f"sweep: {args.model}, {result['images']} images; PyTorch fp32 top-1 "
                         f"{result['pytorch_fp32']['top1']:.2f}%")

@@ -3,6 +3,7 @@ a failing artifact as a failed row, and refusals."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -100,16 +101,32 @@ def test_sweep_rows_reports_resume_and_failed_row(setup, tmp_path, capsys):
     assert main(_args(base, ckpt, out)) == 1
     assert "already holds sweep results" in capsys.readouterr().out
 
-    # A killed sweep: one row missing and its cached artifact corrupted. --resume recomputes only that
-    # row; the broken artifact becomes a failed row with its reason and the sweep still finishes.
-    key = rows["onnx · int8 · calib 8"]["key"]
+    # A killed sweep: one row missing and its cached artifact damaged. --resume recomputes only that
+    # row: the cache entry no longer matches its manifest's sha256, so it is exported again.
+    label = "onnx · int8 · calib 8"
+    key = rows[label]["key"]
+    artifact = Path(rows[label]["artifact"])
     (out / "rows" / f"{key}.json").unlink()
-    Path(rows["onnx · int8 · calib 8"]["artifact"]).write_bytes(b"garbage")
+    artifact.write_bytes(b"garbage")
     kept = {k: (out / "rows" / f"{r['key']}.json").stat().st_mtime_ns for k, r in rows.items() if r["key"] != key}
-    assert main(_args(base, ckpt, out, "--resume")) == 2
+    assert main(_args(base, ckpt, out, "--resume", "--no-ray")) == 0
     after = {r["label"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
-    assert after["onnx · int8 · calib 8"]["status"] == "failed" and after["onnx · int8 · calib 8"]["reason"]
+    assert after[label]["status"] == "ok" and after[label]["export_cached"] is False
+    assert after[label]["top1"] == rows[label]["top1"] and after[label]["shards_reused"] == after[label]["shards"]
     assert all((out / "rows" / f"{rows[k]['key']}.json").stat().st_mtime_ns == t for k, t in kept.items())
+
+    # An artifact that cannot load on a worker (garbage its manifest vouches for, as a broken converter
+    # would leave): a failed row with the reason, and the sweep still finishes.
+    from effmod.manifest import artifact_sha256, manifest_path
+
+    (out / "rows" / f"{key}.json").unlink()
+    shutil.rmtree(out / "shards" / key)
+    artifact.write_bytes(b"garbage")
+    meta = json.loads(manifest_path(artifact).read_text())
+    manifest_path(artifact).write_text(json.dumps({**meta, "artifact_sha256": artifact_sha256(artifact)}))
+    assert main(_args(base, ckpt, out, "--resume", "--no-ray")) == 2
+    after = {r["label"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
+    assert after[label]["status"] == "failed" and after[label]["reason"].startswith("shard 0: ")
     assert "failed" in (out / "results.md").read_text()
 
 

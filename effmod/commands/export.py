@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
 import warnings
@@ -154,15 +155,24 @@ TEMP_PREFIX = ".effmod-tmp-"
 
 def temp_dir(out_dir: Path) -> Path:
     """A private build folder inside the output folder (same filesystem: the final rename is atomic),
-    named after this process so a later run can tell a dead run's leftovers from a live one's."""
-    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=out_dir))
+    named after this process and host so a later run can tell a dead run's leftovers from a live one's
+    (a sweep's cache is shared by the nodes of a cluster: a pid means something only on its own host)."""
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}@{_host()}-", dir=out_dir))
+
+
+def _host() -> str:
+    return socket.gethostname().replace("-", "_") or "host"
 
 
 def clean_stale_temp(out_dir: Path, prefix: str = TEMP_PREFIX) -> int:
-    """Remove build folders of runs that were killed (their process is gone). Returns how many."""
+    """Remove build folders of runs that were killed (their process is gone). Returns how many.
+    Folders of another host are left alone: their process cannot be checked from here."""
     removed = 0
     for d in out_dir.glob(prefix + "*"):
-        pid = d.name[len(prefix):].split("-", 1)[0]
+        owner = d.name[len(prefix):].split("-", 1)[0]
+        pid, _, host = owner.partition("@")
+        if host and host != _host():
+            continue
         if pid.isdigit() and _alive(int(pid)):
             continue
         shutil.rmtree(d, ignore_errors=True)

@@ -83,11 +83,32 @@ def load_labelled_images(root: str | Path, data_config: DataConfig, limit: int |
                          expected_classes: list[str] | None = None) -> LabelledImages:
     """Decode an ImageFolder tree into memory. ``limit`` keeps a class-balanced, deterministic subset
     (every k-th image); unreadable files are skipped and listed in ``unreadable``."""
+    classes, samples = select_samples(root, limit, expected_classes)
+    images, labels, paths, bad = decode_samples(samples, data_config, progress)
+    if not labels:
+        raise EffmodError(f"none of the {len(samples)} images under {root} could be read",
+                          hint="check the files are valid images")
+    tensor = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    return LabelledImages(Path(root), classes, tensor, torch.tensor(labels, dtype=torch.int64), paths, bad)
+
+
+def select_samples(root: str | Path, limit: int | None = None, expected_classes: list[str] | None = None) \
+        -> tuple[list[str], list[tuple[Path, int]]]:
+    """Classes and the (path, label) pairs to use: with ``limit``, a class-balanced, deterministic subset
+    (every k-th image of the sorted listing), the same on every machine that sees the folder."""
     classes, samples = list_image_folder(root)
     check_classes(classes, expected_classes, str(root))
     if limit is not None and limit < len(samples):
         step = len(samples) / limit
         samples = [samples[int(i * step)] for i in range(limit)]
+    return classes, samples
+
+
+def decode_samples(samples: list[tuple[Path, int]], data_config: DataConfig,
+                   progress: Callable[[int, int], None] | None = None) \
+        -> tuple[np.ndarray, list[int], list[Path], list[Path]]:
+    """uint8 NHWC images after the data config's resize/crop, their labels and paths; unreadable files
+    are skipped and returned last."""
     _, h, w = data_config.input_size
     images = np.empty((len(samples), h, w, 3), dtype=np.uint8)
     labels, paths, bad = [], [], []
@@ -102,8 +123,4 @@ def load_labelled_images(root: str | Path, data_config: DataConfig, limit: int |
             bad.append(path)
         if progress is not None and (i % 500 == 0 or i == len(samples) - 1):
             progress(i + 1, len(samples))
-    if not labels:
-        raise EffmodError(f"none of the {len(samples)} images under {root} could be read",
-                          hint="check the files are valid images")
-    tensor = torch.from_numpy(images[: len(labels)]).permute(0, 3, 1, 2).contiguous()
-    return LabelledImages(Path(root), classes, tensor, torch.tensor(labels, dtype=torch.int64), paths, bad)
+    return images[: len(labels)], labels, paths, bad

@@ -11,8 +11,8 @@ import numpy as np
 
 GOAL_POINTS = 0.5  # INT8 top-1 within this many points of the target's float artifact
 CSV_COLUMNS = ["label", "target", "precision", "calib_size", "fallback", "status", "top1", "top5", "agreement",
-               "sqnr_db", "size_mb", "latency_ms", "export_s", "parity", "kept_float", "float_params_fraction",
-               "run_by", "latency_note", "reason", "key"]
+               "sqnr_db", "size_mb", "latency_ms", "export_seconds", "eval_seconds", "parity", "kept_float",
+               "float_params_fraction", "run_by", "nodes", "latency_node", "latency_note", "reason", "key"]
 
 
 def float_baseline(rows: list[dict], target: str) -> dict | None:
@@ -100,7 +100,8 @@ def write_reports(result: dict, out: Path, reference: np.ndarray | None = None) 
         w = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({**r, "kept_float": ";".join(r.get("kept_float") or [])})
+            w.writerow({**r, "kept_float": ";".join(r.get("kept_float") or []), "nodes": ";".join(r.get("nodes") or []),
+                        "export_seconds": r.get("export_seconds", r.get("export_s"))})
     (out / "results.md").write_text(markdown(result))
     files = {"json": str(out / "results.json"), "csv": str(out / "results.csv"), "md": str(out / "results.md")}
     png = plot_pareto(result, out / "pareto.png")
@@ -111,6 +112,17 @@ def write_reports(result: dict, out: Path, reference: np.ndarray | None = None) 
 
 def _fmt(v, spec=".2f", none="–"):
     return none if v is None else format(v, spec)
+
+
+def _engine_lines(engine: dict | None) -> list[str]:
+    if not engine:
+        return []
+    nodes = ", ".join(f"{n['label']} ({n['cpus']} CPUs)" for n in engine["nodes"])
+    return [f"Ran on {engine['kind']}: {nodes}; {engine['workers']} task(s) at a time, {engine['shards']} shards of "
+            f"{engine['shard_size']} images ({engine['shards_computed']} computed in the last run). Every latency "
+            f"was measured on {engine['latency_node']}, reserved whole (each row records the node's load average "
+            "before and after). export s / eval s: export time (when it was exported) and wall time of the "
+            "row's evaluation.", ""]
 
 
 def markdown(result: dict) -> str:
@@ -124,19 +136,20 @@ def markdown(result: dict) -> str:
         f"process, batch 1, {result['threads']} threads, on {m.get('cpu', '?')} ({m.get('cores', '?')} cores). "
         "Agreement = top-1 equal to PyTorch fp32's; SQNR of the logits vs PyTorch fp32.",
         "",
-        "| combination | top-1 % | top-5 % | agreement % | SQNR dB | size MB | latency ms | export s | parity | kept float | run by |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+        *_engine_lines(result.get("engine")),
+        "| combination | top-1 % | top-5 % | agreement % | SQNR dB | size MB | latency ms | export s | eval s | parity | kept float | run by |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     pareto = set(result.get("pareto", []))
     for r in result["rows"]:
         if r["status"] != "ok":
-            lines.append(f"| {r['label']} | failed: {r['reason']} | | | | | | | | | |")
+            lines.append(f"| {r['label']} | failed: {r['reason']} | | | | | | | | | | |")
             continue
         star = " ★" if r["key"] in pareto else ""
         lat = _fmt(r["latency_ms"]) if r["latency_ms"] is not None else "not timed here"
         kept = ", ".join(r["kept_float"]) if r["kept_float"] else ""
         lines.append(f"| {r['label']}{star} | {r['top1']:.2f} | {r['top5']:.2f} | {r['agreement']:.2f} | "
-                     f"{r['sqnr_db']:.1f} | {r['size_mb']:.2f} | {lat} | {r['export_s']:.0f} | {r['parity']} | "
+                     f"{r['sqnr_db']:.1f} | {r['size_mb']:.2f} | {lat} | {_fmt(r.get('export_seconds', r.get('export_s')), '.0f')} | {_fmt(r.get('eval_seconds'), '.0f')} | {r['parity']} | "
                      f"{kept} | {r['run_by']} |")
     lines += ["", "★ on the accuracy/latency Pareto front (timed rows only).", ""]
     if result.get("goal"):

@@ -1,26 +1,31 @@
-"""``effmod sweep``: export every combination (cached by hash), run it over a labelled set in its real
-runtime, time it in its own process, and write one row per combination as it finishes (resumable)."""
+"""``effmod sweep``: export every combination (cached by hash), evaluate it shard by shard over a
+labelled set in its real runtime, time it on a node reserved whole, and write one row per combination
+as it finishes. The tasks run on Ray (a local instance by default, ``--ray-address`` for a cluster) or,
+with ``--no-ray``, in this process; finished shards and rows are on disk before they count (resumable)."""
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 import os
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from ...console import NullReporter, Reporter
+from ...console import Reporter
 from ...errors import EffmodError
-from ...eval.datasets import check_classes, load_labelled_images
+from ...eval.datasets import check_classes, select_samples
 from ...manifest import Manifest
-from ...targets import by_name, load_runner
-from ..export import ExportOptions, clean_stale_temp, export_one, load_model, temp_dir
-from .evaluate import accuracy_row, run_artifact, topk_hits
-from .grid import Combo, build_grid
+from ..export import ExportOptions, clean_stale_temp, load_model
+from .engine import InlineEngine, NodeInfo, RayEngine, check_shared_paths
+from .evaluate import topk_hits
+from .grid import build_grid
+from .schedule import REFERENCE, RowState, Scheduler, eval_seconds, shard_list
+from .view import NullView, SweepView
+from .work import ShardStore, SweepSpec, atomic_json
+
+SHARD_SIZE = 1000  # images a task: long enough to amortise loading the artifact, short enough to resume
 
 
 @dataclass
@@ -43,12 +48,11 @@ class SweepOptions:
     seed: int = 0
     bench_runs: int = 50
     eval_chunk: int = 64
-
-
-def _atomic_json(obj, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)
+    shard_size: int = SHARD_SIZE
+    ray_address: str | None = None     # None: a local Ray instance; "auto" or HOST:PORT: join a cluster
+    no_ray: bool = False               # every task in this process
+    workers: int | None = None         # tasks in flight at most (default: CPUs // threads)
+    cache: str | None = None           # exports + decoded shards (default: --output); shared on a cluster
 
 
 def _read_json(path: Path):
@@ -68,84 +72,59 @@ def save_logits(logits: np.ndarray, path: Path) -> str:
 
 
 def _prepare_output(opts: SweepOptions) -> Path:
+    """The output folder; earlier results (rows, or shards of a killed run) are kept only with --resume."""
     out = Path(opts.output)
-    rows = out / "rows"
-    if rows.is_dir() and any(rows.glob("*.json")):
+    rows, shards = out / "rows", out / "shards"
+    earlier = (rows.is_dir() and any(rows.glob("*.json"))) or (shards.is_dir() and any(shards.glob("*/*.npz")))
+    if earlier:
         if opts.force:
-            shutil.rmtree(rows)
+            shutil.rmtree(rows, ignore_errors=True)
+            shutil.rmtree(shards, ignore_errors=True)
         elif not opts.resume:
             raise EffmodError(f"{out} already holds sweep results",
                               hint="--resume to continue it, --force to start again, or another --output")
     rows.mkdir(parents=True, exist_ok=True)
-    (out / "artifacts").mkdir(exist_ok=True)
-    clean_stale_temp(out / "artifacts")
     return out
 
 
-def _export_cached(model, combo: Combo, key: str, opts: SweepOptions, art_root: Path) \
-        -> tuple[Path, Manifest, float, list[str]]:
-    """The combination's artifact: from the cache when its hash folder is complete, else exported into
-    a temp folder and renamed into place (a killed export leaves no half-written cache entry)."""
-    dest = art_root / key
-    cached = _read_json(dest / "export.json")
-    if cached is not None:
-        try:
-            artifact = dest / cached["artifact"]
-            return artifact, Manifest.for_artifact(artifact), cached["export_s"], cached["warnings"]
-        except (KeyError, TypeError, EffmodError):
-            pass  # a damaged cache entry is exported again
-    reporter = NullReporter()
-    tmp = temp_dir(art_root)
+def check_options(opts: SweepOptions) -> None:
+    """Bad flags, before anything starts (Ray, decoding, exports)."""
+    if opts.no_ray and opts.ray_address:
+        raise EffmodError("--no-ray and --ray-address contradict each other", hint="use one of them")
+    if opts.workers is not None and opts.workers < 1:
+        raise EffmodError(f"--workers {opts.workers} is not a positive number", hint="e.g. --workers 4")
+    if opts.shard_size < 1:
+        raise EffmodError(f"--shard-size {opts.shard_size} is not a positive number", hint="e.g. --shard-size 1000")
+    if opts.ray_address and opts.cache and not Path(opts.cache).is_absolute():
+        raise EffmodError(f"--cache {opts.cache} is relative: the nodes of a cluster resolve it each in its own "
+                          "working folder", hint="pass an absolute path on a filesystem every node mounts")
+
+
+def _shared_weights(weights: str | None) -> str | None:
+    """A checkpoint path made absolute (workers on other nodes load it); built-in tags stay as they are."""
+    if weights and weights not in ("auto", "none") and Path(weights).exists():
+        return str(Path(weights).resolve())
+    return weights
+
+
+def open_engine(opts: SweepOptions, reporter: Reporter, shared: dict[str, str]):
+    if opts.no_ray:
+        return InlineEngine(debug=getattr(reporter, "debug", False))
+    engine = RayEngine(opts.ray_address, opts.workers, opts.threads, debug=getattr(reporter, "debug", False))
     try:
-        t0 = time.perf_counter()
-        eopts = ExportOptions(targets=[combo.target], model=opts.model, weights=opts.weights,
-                              num_classes=opts.num_classes, img_size=opts.img_size, precision=combo.precision,
-                              calib=opts.calib if combo.precision == "int8" else None,
-                              calib_size=combo.calib_size or 256, auto_fallback=combo.fallback == "auto",
-                              seed=opts.seed, output=str(tmp), force=True, threads=opts.threads)
-        manifest = export_one(model, by_name(combo.target), combo.precision, eopts, reporter)
-        export_s = time.perf_counter() - t0
-        _atomic_json({"artifact": manifest.artifact, "export_s": export_s, "warnings": reporter.warnings},
-                     tmp / "export.json")
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    manifest.path = str(dest / manifest.artifact)
-    return dest / manifest.artifact, manifest, export_s, reporter.warnings
+        if opts.ray_address:
+            check_shared_paths(engine, shared)
+    except BaseException:
+        engine.close()
+        raise
+    return engine
 
 
-def run_combo(model, combo: Combo, key: str, opts: SweepOptions, art_root: Path, data, reference: np.ndarray,
-              progress=None) -> dict:
-    from ..bench import bench
-
-    row = {"key": key, "target": combo.target, "precision": combo.precision, "calib_size": combo.calib_size,
-           "fallback": combo.fallback, "label": combo.label}
-    artifact, manifest, export_s, warns = _export_cached(model, combo, key, opts, art_root)
-    quant = manifest.quantization or {}
-    fb = quant.get("auto_fallback") or {}
-    row.update(artifact=str(artifact), size_mb=round(manifest.artifact_bytes / 1e6, 3),
-               export_s=round(export_s, 1), parity=manifest.parity.status,
-               kept_float=fb.get("kept_float", []), float_params_fraction=fb.get("float_params_fraction"),
-               export_warnings=warns)
-    runner = load_runner(artifact, threads=opts.threads, input_spec=manifest.input)
-    row["run_by"] = runner.engine
-    data_config = model.info.data_config
-
-    def batches():
-        for i in range(0, len(data), opts.eval_chunk):
-            yield data.normalized(slice(i, i + opts.eval_chunk), data_config).numpy()
-
-    logits = run_artifact(runner, batches, len(data), progress)
-    del runner
-    row.update(accuracy_row(logits, data.labels.numpy(), reference))
-    row["logits_file"] = save_logits(logits, art_root.parent / "rows" / f"{key}.logits.npy")
-    lat = bench(artifact, threads=opts.threads, warmup=5, runs=opts.bench_runs)
-    row["latency_ms"] = lat.get("median_ms") if lat.get("status") == "ok" else None
-    row["latency_note"] = None if row["latency_ms"] is not None else lat.get("reason", lat.get("status"))
-    row["status"] = "ok"
-    return row
+def _latency_node(engine) -> NodeInfo:
+    """Every latency of a sweep is measured on one node (times from different machines do not compare):
+    the driver's node when it is part of the cluster, else the first one."""
+    driver = getattr(engine, "driver_node", None)
+    return next((n for n in engine.nodes if n.node_id == driver), engine.nodes[0])
 
 
 def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
@@ -153,6 +132,7 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
     from ...versions import installed
     from .report import write_reports
 
+    check_options(opts)
     combos, notes = build_grid(opts.targets, opts.precisions, opts.calib_sizes, opts.fallbacks)
     out = _prepare_output(opts)
     model = load_model(ExportOptions(targets=[], model=opts.model, weights=opts.weights, num_classes=opts.num_classes,
@@ -163,63 +143,127 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
     data_config = model.info.data_config
     opts.num_classes, opts.img_size = model.num_classes, data_config.img_size
     labels = data_config.labels
-    with reporter.stage("decode evaluation images"):
-        data = load_labelled_images(opts.data, data_config, limit=opts.limit,
-                                    expected_classes=list(labels) if labels and len(labels) == model.num_classes else None)
-    if len(data.classes) != model.num_classes:
-        check_classes(data.classes, [f"class {i}" for i in range(model.num_classes)], opts.data)
-    if data.unreadable:
-        reporter.warn(f"{len(data.unreadable)} unreadable images skipped (first: {data.unreadable[0]})")
-    with reporter.stage("PyTorch fp32 reference logits"), torch.no_grad():
-        reference = np.concatenate([model(data.normalized(slice(i, i + 256), data_config)).numpy()
-                                    for i in range(0, len(data), 256)])
-    ref_top1, ref_top5 = topk_hits(reference, data.labels.numpy())
+    classes, samples = select_samples(opts.data, opts.limit,
+                                      list(labels) if labels and len(labels) == model.num_classes else None)
+    if len(classes) != model.num_classes:
+        check_classes(classes, [f"class {i}" for i in range(model.num_classes)], opts.data)
+    cache = Path(opts.cache or opts.output).resolve()
+    (cache / "artifacts").mkdir(parents=True, exist_ok=True)
+    clean_stale_temp(cache / "artifacts")
+    calib = str(Path(opts.calib).resolve()) if opts.calib else None
+    spec = SweepSpec(opts.model, _shared_weights(opts.weights), model.num_classes, data_config.img_size, calib,
+                     opts.seed, opts.threads, str(cache))
+    shards = shard_list(samples, opts.shard_size)
+    data_key = hashlib.sha256(json.dumps({"files": [s.paths for s in shards], "labels": [s.labels for s in shards],
+                                          "config": data_config.to_dict()}, sort_keys=True).encode()).hexdigest()[:16]
     context = {"model": opts.model, "weights_sha256": model.info.weights.sha256, "img_size": opts.img_size,
-               "num_classes": opts.num_classes, "seed": opts.seed,
-               "calib": str(Path(opts.calib).resolve()) if opts.calib else None}
+               "num_classes": opts.num_classes, "seed": opts.seed, "calib": calib}
     for n in notes:
         reporter.line(f"[dim]skipped: {n}[/]")
 
-    rows = []
-    debug = getattr(reporter, "debug", False)
-    with reporter.progress("sweep", total=len(combos), keep=False) as update:
-        for i, combo in enumerate(combos):
-            key = combo.key(context)
-            row_path = out / "rows" / f"{key}.json"
-            done = _read_json(row_path) if opts.resume else None
-            if isinstance(done, dict) and done.get("key") == key:
-                rows.append(done)
-                update(i + 1)
-                continue
-            if opts.resume and row_path.is_file():
-                reporter.warn(f"{row_path} is damaged; computing that row again")
-            update(i, status=f"{combo.label}: export")
-            try:
-                row = run_combo(model, combo, key, opts, out / "artifacts", data, reference,
-                                progress=lambda done: update(i, status=f"{combo.label}: {done}/{len(data)} images"))
-            except KeyboardInterrupt:
-                raise
-            except Exception as e:  # noqa: BLE001 - one failed combination is a row, the sweep goes on
-                if debug:
-                    raise
-                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                row = {"key": key, "target": combo.target, "precision": combo.precision,
-                       "calib_size": combo.calib_size, "fallback": combo.fallback, "label": combo.label,
-                       "status": "failed", "reason": f"{type(e).__name__}: {first}"[:300]}
-            _atomic_json(row, row_path)
-            rows.append(row)
-            update(i + 1)
-            reporter.line(_row_line(row))
+    done_rows: dict[str, dict] = {}
+    pending: list[RowState] = []
+    for combo in combos:
+        key = combo.key(context)
+        row_path = out / "rows" / f"{key}.json"
+        done = _read_json(row_path) if opts.resume else None
+        if isinstance(done, dict) and done.get("key") == key:
+            done_rows[key] = done
+            continue
+        if opts.resume and row_path.is_file():
+            reporter.warn(f"{row_path} is damaged; computing that row again")
+        pending.append(RowState(len(pending), combo, key))
+    ref_key = "reference-" + hashlib.sha256(json.dumps({**context, "data": data_key}, sort_keys=True)
+                                            .encode()).hexdigest()[:12]
+    reference = RowState(REFERENCE, None, ref_key)
+    store = ShardStore(out / "shards")
+    shared = {"cache": str(cache), "data folder": str(Path(opts.data).resolve())}
+    if calib:
+        shared["calibration folder"] = calib
+    if spec.weights and Path(spec.weights).is_absolute():
+        shared["weights"] = spec.weights
+
+    engine = open_engine(opts, reporter, shared)
+    finished: dict[str, dict] = {}
+    try:
+        latency_node = _latency_node(engine)
+        reporter.line(f"[dim]{len(combos)} rows ({len(done_rows)} already done), {len(shards)} shards of "
+                      f"{opts.shard_size} images each; running on {engine.kind}: {len(engine.nodes)} node(s), "
+                      f"{sum(n.cpus for n in engine.nodes)} CPUs, {engine.capacity} task(s) at a time; "
+                      f"latency on {latency_node.label} reserved whole[/]")
+        if engine.dashboard:
+            reporter.line(f"Ray dashboard: http://{engine.dashboard}")
+        console = getattr(reporter, "console", None)
+        view = SweepView(console, len(combos), (len(pending) + 1) * len(shards), len(done_rows)) \
+            if console is not None else NullView()
+
+        def on_row(state: RowState, outcome: dict) -> None:
+            row = _row(state, outcome, out, scheduler, latency_node)
+            atomic_json(row, out / "rows" / f"{state.key}.json")
+            finished[state.key] = row
+            view.row_done(_row_line(row))
+
+        scheduler = Scheduler(engine, spec, data_key, shards, pending, reference, store, opts.bench_runs,
+                              latency_node, opts.eval_chunk, on_row, view)
+        with view:
+            scheduler.run()
+        nodes = [{"id": n.node_id, "label": n.label, "address": n.address, "cpus": n.cpus} for n in engine.nodes]
+        engine_kind = engine.kind
+    finally:
+        engine.close()
+    if reference.failed:
+        raise EffmodError(f"the PyTorch fp32 reference could not be computed: {reference.failed}",
+                          hint="rerun with --no-ray --debug to see the traceback")
+    ref = reference.merged
+    rows = [done_rows.get(c.key(context)) or finished[c.key(context)] for c in combos]
+    ref_top1, ref_top5 = topk_hits(ref.logits, ref.labels)
+    if ref.unreadable:
+        reporter.warn(f"{len(ref.unreadable)} unreadable images skipped (first: {ref.unreadable[0]})")
     result = {
         "model": opts.model, "weights": opts.weights, "weights_sha256": model.info.weights.sha256,
-        "data": str(opts.data), "images": len(data), "unreadable": len(data.unreadable),
+        "data": str(opts.data), "images": len(ref.labels), "unreadable": len(ref.unreadable),
         "img_size": opts.img_size, "calib": opts.calib, "threads": opts.threads,
         "pytorch_fp32": {"top1": round(ref_top1, 3), "top5": round(ref_top5, 3)},
         "rows": rows, "skipped": notes, "machine": machine_info(),
-        "versions": {p: installed(p) for p in ("torch", "onnxruntime", "ai-edge-litert", "executorch", "coremltools")},
+        "engine": {"kind": engine_kind, "nodes": nodes, "workers": engine.capacity, "shard_size": opts.shard_size,
+                   "shards": len(shards), "shards_computed": scheduler.shards_computed,
+                   "latency_node": latency_node.label},
+        "versions": {p: installed(p) for p in ("torch", "onnxruntime", "ai-edge-litert", "executorch", "coremltools",
+                                               "ray")},
     }
-    result["files"] = write_reports(result, out, reference)
+    result["files"] = write_reports(result, out, ref.logits)
     return result
+
+
+def _row(state: RowState, outcome: dict, out: Path, scheduler: Scheduler, latency_node: NodeInfo) -> dict:
+    """The row of results.json for a finished (or failed) combination."""
+    combo = state.combo
+    row = {"key": state.key, "target": combo.target, "precision": combo.precision, "calib_size": combo.calib_size,
+           "fallback": combo.fallback, "label": combo.label, "status": outcome["status"]}
+    wall, task_s = eval_seconds(state)
+    timing = {"export_seconds": round(state.export.export_s, 1) if state.export else None,
+              "export_cached": state.export.cached if state.export else None,
+              "eval_seconds": round(wall, 2), "eval_task_seconds": round(task_s, 2),
+              "shards": len(state.shards), "shards_reused": state.reused, "nodes": scheduler.nodes_of(state)}
+    if outcome["status"] != "ok":
+        return {**row, "reason": outcome["reason"], **timing}
+    manifest = Manifest.for_artifact(state.export.artifact)
+    quant = manifest.quantization or {}
+    fb = quant.get("auto_fallback") or {}
+    merged = dict(state.merged)
+    logits = merged.pop("logits")
+    lat = outcome["latency"]
+    row.update(artifact=state.export.artifact, size_mb=round(manifest.artifact_bytes / 1e6, 3),
+               parity=manifest.parity.status, kept_float=fb.get("kept_float", []),
+               float_params_fraction=fb.get("float_params_fraction"), export_warnings=state.export.warnings,
+               run_by=next(iter(state.shards.values())).engine, **merged,
+               logits_file=save_logits(logits, out / "rows" / f"{state.key}.logits.npy"),
+               latency_ms=lat.median_ms if lat else None,
+               latency_note=(lat.note if lat else "--bench-runs 0"),
+               latency_node=lat.node if lat else None,
+               latency_cpus=f"{lat.cpus_reserved} of {lat.cpus_on_node}" if lat else None,
+               latency_load=[lat.load_before, lat.load_after] if lat else None, **timing)
+    return row
 
 
 def _row_line(row: dict) -> str:

@@ -1,0 +1,206 @@
+"""The sweep driver's bookkeeping: which task of which row runs next, what a finished task means for
+its row, and when a row is complete. Tasks run on an engine (Ray or this process); everything that
+counts is written to the output folder first, so a killed driver loses nothing on ``--resume``."""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .engine import Done, Task
+from .evaluate import accuracy_row
+from .grid import Combo
+from .work import (ExportRecord, LatencyRecord, Shard, ShardResult, ShardStore, SweepSpec, check_shard,
+                   evaluate_shard, export_task, latency_task)
+
+REFERENCE = -1   # the PyTorch fp32 reference is row -1: its shards come first, every row merges against it
+
+
+@dataclass
+class RowState:
+    index: int
+    combo: Combo | None           # None: the reference
+    key: str
+    export: ExportRecord | None = None
+    shards: dict[int, ShardResult] = field(default_factory=dict)
+    reused: int = 0
+    merged: dict | None = None
+    failed: str | None = None
+    finished: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.combo.label if self.combo else "PyTorch fp32 reference"
+
+
+@dataclass
+class Merged:
+    logits: np.ndarray
+    labels: np.ndarray
+    unreadable: list[str]
+
+
+class Scheduler:
+    def __init__(self, engine, spec: SweepSpec, data_key: str, shards: list[Shard], rows: list[RowState],
+                 reference: RowState, store: ShardStore, bench_runs: int, latency_node, chunk: int,
+                 on_row: Callable[[RowState, dict], None], view):
+        self.engine, self.spec, self.data_key, self.shards = engine, spec, data_key, shards
+        self.rows, self.reference, self.store = rows, reference, store
+        self.bench_runs, self.latency_node, self.chunk = bench_runs, latency_node, chunk
+        self.on_row, self.view = on_row, view
+        self._ready: list[tuple[tuple, int, Task]] = []
+        self.shards_computed = 0
+
+    # ------------------------------------------------------------------ queueing
+    def _push(self, priority: tuple, task: Task) -> None:
+        heapq.heappush(self._ready, (priority, task.id, task))
+
+    def _queue_shards(self, row: RowState) -> None:
+        artifact = row.export.artifact if row.export else None
+        for shard in self.shards:
+            kept = self.store.load(row.key, shard.index)
+            if kept is not None and self._valid(kept, shard):
+                row.shards[shard.index] = kept
+                row.reused += 1
+                continue
+            name = f"evaluate {row.label} · shard {shard.index}/{len(self.shards)}"
+            self._push((row.index, 1, shard.index),
+                       Task("shard", name, evaluate_shard, (self.spec, self.data_key, shard, row.key, artifact,
+                                                            self.chunk), cpus=self.spec.threads,
+                            tag=(row.index, shard.index)))
+        self.view.shards_reused(row.reused)
+
+    def _valid(self, result: ShardResult, shard: Shard) -> bool:
+        try:
+            check_shard(result, shard, self.spec.num_classes)
+            return True
+        except Exception:  # noqa: BLE001 - a damaged shard file is computed again
+            return False
+
+    def start(self) -> None:
+        self._queue_shards(self.reference)
+        for row in self.rows:
+            self._push((row.index, 0, 0), Task("export", f"export {row.label}", export_task,
+                                               (self.spec, row.combo, row.key), cpus=self.spec.threads,
+                                               tag=(row.index, None)))
+
+    # ------------------------------------------------------------------ driving
+    def run(self) -> None:
+        self.start()
+        while self._ready or self.engine.in_flight():
+            while self._ready and self.engine.in_flight() < self.engine.capacity:
+                _, _, task = heapq.heappop(self._ready)
+                row = self._row(task.tag[0])
+                if row.failed is None:
+                    self.engine.submit(task)
+            for done in self.engine.wait(timeout=1.0):
+                self._finished(done)
+            self.view.refresh(self.engine.running())
+
+    def _row(self, index: int) -> RowState:
+        return self.reference if index == REFERENCE else self.rows[index]
+
+    def _finished(self, done: Done) -> None:
+        row = self._row(done.task.tag[0])
+        if row.failed is not None:
+            return
+        if done.error is not None:
+            what = {"export": "export", "shard": f"shard {done.task.tag[1]}", "latency": "latency"}[done.task.kind]
+            return self._fail(row, f"{what}: {done.error}")
+        if done.task.kind == "export":
+            row.export = done.result
+            self._queue_shards(row)
+        elif done.task.kind == "shard":
+            shard = self.shards[done.task.tag[1]]
+            try:
+                check_shard(done.result, shard, self.spec.num_classes)
+            except Exception as e:  # noqa: BLE001 - garbage from a worker fails its row, never merged
+                return self._fail(row, str(e))
+            self.store.save(done.result)  # written before it counts
+            self.shards_computed += 1
+            row.shards[shard.index] = done.result
+            self.view.shard_done(done.result.node)
+        elif done.task.kind == "latency":
+            self._complete(row, done.result)
+            return
+        self._maybe_merge()
+
+    def _maybe_merge(self) -> None:
+        """Rows whose shards are all in merge once the reference's are; then their latency is measured."""
+        if len(self.reference.shards) < len(self.shards):
+            return
+        if self.reference.merged is None:
+            self.reference.merged = self.merge(self.reference)
+            self.reference.finished = True
+        for row in self.rows:
+            if row.failed is None and row.merged is None and row.export and len(row.shards) == len(self.shards):
+                try:
+                    row.merged = self._accuracy(row)
+                except Exception as e:  # noqa: BLE001 - shards that disagree with the reference's images
+                    self._fail(row, str(e))
+                    continue
+                if self.bench_runs > 0:
+                    node = self.latency_node
+                    self._push((row.index, 2, 0), Task(
+                        "latency", f"latency {row.label}", latency_task,
+                        (row.export.artifact, self.spec.threads, self.bench_runs, node.cpus),
+                        cpus=node.cpus, node_id=None if node.node_id == "local" else node.node_id,
+                        tag=(row.index, None)))
+                else:
+                    self._complete(row, None)
+
+    def merge(self, row: RowState) -> Merged:
+        logits, labels, bad = [], [], []
+        for shard in self.shards:
+            r = row.shards[shard.index]
+            logits.append(np.asarray(r.logits, np.float32))
+            labels.append(np.asarray(shard.labels, np.int64)[np.asarray(r.kept, np.int64)])
+            bad += r.unreadable
+        return Merged(np.concatenate(logits), np.concatenate(labels), bad)
+
+    def _accuracy(self, row: RowState) -> dict:
+        for shard in self.shards:
+            if not np.array_equal(row.shards[shard.index].kept, self.reference.shards[shard.index].kept):
+                raise ValueError(f"shard {shard.index} read other images than the reference's "
+                                 "(an image became unreadable between tasks?)")
+        merged = self.merge(row)
+        ref = self.reference.merged
+        out = accuracy_row(merged.logits, ref.labels, ref.logits)
+        out["logits"] = merged.logits
+        return out
+
+    def _fail(self, row: RowState, reason: str) -> None:
+        row.failed = reason[:300]
+        row.finished = True
+        if row is self.reference:
+            for r in self.rows:  # no reference, no accuracy: every unfinished row says why
+                if not r.finished:
+                    self._fail(r, f"the PyTorch reference failed: {reason}")
+            return
+        self.on_row(row, {"status": "failed", "reason": row.failed})
+
+    def _complete(self, row: RowState, latency: LatencyRecord | None) -> None:
+        row.finished = True
+        self.on_row(row, {"status": "ok", "latency": latency})
+
+    def nodes_of(self, row: RowState) -> list[str]:
+        return sorted({r.node for r in row.shards.values()} | ({row.export.node} if row.export else set()))
+
+
+def eval_seconds(row: RowState) -> tuple[float, float]:
+    """Wall time of the row's evaluation (first shard start to last shard end, as the workers saw it)
+    and its summed task time (the compute a cost estimate needs)."""
+    results = list(row.shards.values())
+    if not results:
+        return 0.0, 0.0
+    wall = max(r.started + r.seconds for r in results) - min(r.started for r in results)
+    return wall, sum(r.seconds for r in results)
+
+
+def shard_list(samples: list[tuple[Path, int]], size: int) -> list[Shard]:
+    return [Shard(i // size, tuple(str(Path(p).resolve()) for p, _ in samples[i:i + size]),
+                  tuple(int(lbl) for _, lbl in samples[i:i + size]))
+            for i in range(0, len(samples), size)]
