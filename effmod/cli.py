@@ -14,6 +14,7 @@ import threading
 import warnings
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from .console import ConsoleReporter, make_console
@@ -438,7 +439,7 @@ def _cmd_sweep(args, console) -> int:
         table.add_column(col)
     for r in result["rows"]:
         if r["status"] != "ok":
-            table.add_row(r["label"], f"[red]failed[/] {r['reason'][:60]}", "", "", "", "", "")
+            table.add_row(r["label"], f"[red]failed[/] {escape(r['reason'][:60])}", "", "", "", "", "")
             continue
         table.add_row(r["label"], f"{r['top1']:.2f}", f"{r['agreement']:.2f}", f"{r['sqnr_db']:.1f}",
                       f"{r['size_mb']:.1f}", f"{r['latency_ms']:.2f}" if r["latency_ms"] is not None else "not timed",
@@ -502,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     except EffmodError as e:
         if debug:
             raise
-        console.print(f"[red]error:[/] {e.one_line()}", soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(e.one_line())}", soft_wrap=True)  # paths and extras hold [ ]
         if e.details:
             console.print(e.details, markup=False, highlight=False, soft_wrap=True)
         return e.exit_code
@@ -517,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        console.print(f"[red]error:[/] unexpected {type(e).__name__}: {first} (rerun with --debug for the traceback)",
+        console.print(f"[red]error:[/] unexpected {type(e).__name__}: {escape(first)} (rerun with --debug for the traceback)",
                       soft_wrap=True)
         return 1
 

@@ -143,7 +143,12 @@ class RayEngine:
             else:
                 self.kind = f"Ray cluster at {address}"
                 ctx = ray.init(address=address, **kwargs)
-        except ConnectionError as e:
+        except (ConnectionError, RuntimeError) as e:
+            if "auth" in f"{e} {e.__cause__}".lower():
+                raise EffmodError(f"the Ray cluster at {address} refused this driver: its authentication token is "
+                                  "missing or wrong",
+                                  hint="set RAY_AUTH_MODE=token and give this machine the head's token "
+                                       "(~/.ray/auth_token, or RAY_AUTH_TOKEN)") from None
             raise EffmodError(f"cannot join the Ray cluster at {address}: {one_line(e)}",
                               hint="check the address (`ray status` on the head node prints it), or leave out "
                                    "--ray-address for a local instance") from None

@@ -71,19 +71,23 @@ def save_logits(logits: np.ndarray, path: Path) -> str:
     return path.name
 
 
-def _prepare_output(opts: SweepOptions) -> Path:
-    """The output folder; earlier results (rows, or shards of a killed run) are kept only with --resume."""
+def _earlier_results(opts: SweepOptions) -> bool:
+    """Rows, or shards of a killed run, in --output; refused unless --resume or --force says what to do."""
     out = Path(opts.output)
     rows, shards = out / "rows", out / "shards"
     earlier = (rows.is_dir() and any(rows.glob("*.json"))) or (shards.is_dir() and any(shards.glob("*/*.npz")))
-    if earlier:
-        if opts.force:
-            shutil.rmtree(rows, ignore_errors=True)
-            shutil.rmtree(shards, ignore_errors=True)
-        elif not opts.resume:
-            raise EffmodError(f"{out} already holds sweep results",
-                              hint="--resume to continue it, --force to start again, or another --output")
-    rows.mkdir(parents=True, exist_ok=True)
+    if earlier and not (opts.force or opts.resume):
+        raise EffmodError(f"{out} already holds sweep results",
+                          hint="--resume to continue it, --force to start again, or another --output")
+    return earlier
+
+
+def _prepare_output(opts: SweepOptions, earlier: bool) -> Path:
+    out = Path(opts.output)
+    if earlier and opts.force:
+        shutil.rmtree(out / "rows", ignore_errors=True)
+        shutil.rmtree(out / "shards", ignore_errors=True)
+    (out / "rows").mkdir(parents=True, exist_ok=True)
     return out
 
 
@@ -109,9 +113,11 @@ def _shared_weights(weights: str | None) -> str | None:
 
 def open_engine(opts: SweepOptions, reporter: Reporter, shared: dict[str, str]):
     if opts.no_ray:
-        return InlineEngine(debug=getattr(reporter, "debug", False))
-    engine = RayEngine(opts.ray_address, opts.workers, opts.threads, debug=getattr(reporter, "debug", False))
+        engine = InlineEngine(debug=getattr(reporter, "debug", False))
+    else:
+        engine = RayEngine(opts.ray_address, opts.workers, opts.threads, debug=getattr(reporter, "debug", False))
     try:
+        Path(shared["cache"], "artifacts").mkdir(parents=True, exist_ok=True)
         if opts.ray_address:
             check_shared_paths(engine, shared)
     except BaseException:
@@ -134,7 +140,8 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
 
     check_options(opts)
     combos, notes = build_grid(opts.targets, opts.precisions, opts.calib_sizes, opts.fallbacks)
-    out = _prepare_output(opts)
+    earlier = _earlier_results(opts)
+    out = Path(opts.output)
     model = load_model(ExportOptions(targets=[], model=opts.model, weights=opts.weights, num_classes=opts.num_classes,
                                      img_size=opts.img_size))
     if model.info.weights is None:
@@ -148,8 +155,6 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
     if len(classes) != model.num_classes:
         check_classes(classes, [f"class {i}" for i in range(model.num_classes)], opts.data)
     cache = Path(opts.cache or opts.output).resolve()
-    (cache / "artifacts").mkdir(parents=True, exist_ok=True)
-    clean_stale_temp(cache / "artifacts")
     calib = str(Path(opts.calib).resolve()) if opts.calib else None
     spec = SweepSpec(opts.model, _shared_weights(opts.weights), model.num_classes, data_config.img_size, calib,
                      opts.seed, opts.threads, str(cache))
@@ -186,6 +191,8 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
     engine = open_engine(opts, reporter, shared)
     finished: dict[str, dict] = {}
     try:
+        _prepare_output(opts, earlier)
+        clean_stale_temp(cache / "artifacts")
         latency_node = _latency_node(engine)
         reporter.line(f"[dim]{len(combos)} rows ({len(done_rows)} already done), {len(shards)} shards of "
                       f"{opts.shard_size} images each; running on {engine.kind}: {len(engine.nodes)} node(s), "
@@ -261,14 +268,16 @@ def _row(state: RowState, outcome: dict, out: Path, scheduler: Scheduler, latenc
                latency_ms=lat.median_ms if lat else None,
                latency_note=(lat.note if lat else "--bench-runs 0"),
                latency_node=lat.node if lat else None,
-               latency_cpus=f"{lat.cpus_reserved} of {lat.cpus_on_node}" if lat else None,
+               latency_cpus=f"{lat.cpus_reserved} (the node's all); host has {lat.host_cores} cores" if lat else None,
                latency_load=[lat.load_before, lat.load_after] if lat else None, **timing)
     return row
 
 
 def _row_line(row: dict) -> str:
     if row["status"] != "ok":
-        return f"[red]✗[/] {row['label']}: {row['reason']}"
+        from rich.markup import escape
+
+        return f"[red]✗[/] {row['label']}: {escape(row['reason'])}"
     lat = f"{row['latency_ms']:.2f} ms" if row["latency_ms"] is not None else "not timed"
     return (f"[green]✓[/] {row['label']}: top-1 {row['top1']:.2f}%  agreement {row['agreement']:.2f}%  "
             f"SQNR {row['sqnr_db']:.1f} dB  {row['size_mb']:.1f} MB  {lat}")

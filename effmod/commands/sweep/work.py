@@ -71,6 +71,7 @@ class ShardResult:
     engine: str
     started: float               # time.time() on the worker
     seconds: float
+    pid: int = 0                 # the worker process that computed it
 
 
 @dataclass
@@ -78,8 +79,8 @@ class LatencyRecord:
     median_ms: float | None
     note: str | None
     node: str
-    cpus_reserved: int
-    cpus_on_node: int
+    cpus_reserved: int           # all of the node's (Ray) CPUs
+    host_cores: int              # two Ray nodes on one host share its cores: say how many there are
     load_before: float           # 1-minute load average of the node: what else ran (Ray's or not)
     load_after: float
 
@@ -224,7 +225,7 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
                 for i in range(0, len(images), chunk)]
     logits = np.concatenate(outs) if outs else np.zeros((0, spec.num_classes), np.float32)
     return ShardResult(key, shard.index, logits.astype(np.float32), kept, bad, node_name(), engine, started,
-                       time.perf_counter() - t0)
+                       time.perf_counter() - t0, os.getpid())
 
 
 def latency_task(artifact: str, threads: int, runs: int, cpus_reserved: int) -> LatencyRecord:
@@ -267,7 +268,7 @@ class ShardStore:
             with np.load(self.path(key, shard), allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 return ShardResult(key, shard, z["logits"], z["kept"], meta["unreadable"], meta["node"],
-                                   meta["engine"], meta["started"], meta["seconds"])
+                                   meta["engine"], meta["started"], meta["seconds"], meta.get("pid", 0))
         except (OSError, KeyError, ValueError, json.JSONDecodeError):
             return None
 
@@ -275,10 +276,10 @@ class ShardStore:
         path = self.path(result.key, result.shard)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"unreadable": result.unreadable, "node": result.node, "engine": result.engine,
-                "started": result.started, "seconds": result.seconds}
+                "started": result.started, "seconds": result.seconds, "pid": result.pid}
         tmp = path.with_name(f"{path.stem}.tmp.npz")
         np.savez(tmp, logits=result.logits, kept=result.kept, meta=np.array(json.dumps(meta)))
         os.replace(tmp, path)
         with open(self.root / "computed.jsonl", "a") as f:  # one line a computed shard: what --resume saved
             f.write(json.dumps({"key": result.key, "shard": result.shard, "node": result.node,
-                                "seconds": round(result.seconds, 3), "pid": os.getpid()}) + "\n")
+                                "seconds": round(result.seconds, 3), "pid": result.pid}) + "\n")

@@ -1,0 +1,193 @@
+"""effmod sweep on a real two-node Ray cluster started here (`ray start --head` + `ray start --address`,
+one CPU each, stopped at the end): the same rows as the single-process path, a worker killed in the
+middle of a shard is retried, and a killed driver resumes without recomputing finished shards."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from effmod.cli import main
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'effmod[cluster]')")
+
+BIN = Path(sys.executable).parent
+VAL = Path(__file__).resolve().parents[1] / "effmod" / "weights" / "efficientmod_xxs_cifar10.val"
+# Token authentication is what `ray start --head` turns on in Ray 2.60; the other node and the driver
+# must say so to use the token it wrote (~/.ray/auth_token).
+ENV = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ray(*args: str) -> None:
+    proc = subprocess.run([str(BIN / "ray"), *args], env=ENV, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-1500:]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    port = _free_port()
+    temp = tempfile.mkdtemp(prefix="effray", dir="/tmp")  # Ray's unix socket paths must stay short
+    _ray("start", "--head", f"--port={port}", "--num-cpus=1", "--include-dashboard=false", f"--temp-dir={temp}")
+    try:
+        _ray("start", f"--address=127.0.0.1:{port}", "--num-cpus=1")
+        yield f"127.0.0.1:{port}", tmp_path_factory.mktemp("cluster-cache")
+    finally:
+        subprocess.run([str(BIN / "ray"), "stop", "--force"], env=ENV, capture_output=True, timeout=120)
+
+
+def _args(out: Path, *extra: str, targets="onnx", precisions="fp32,int8") -> list[str]:
+    return ["sweep", "--weights", "cifar10", "--data", str(VAL), "--targets", targets, "--precisions", precisions,
+            "--calib-sizes", "32", "--limit", "200", "--bench-runs", "3", "--threads", "1", "--output", str(out),
+            *extra]
+
+
+def _sweep(argv: list[str], **kw) -> subprocess.Popen:
+    return subprocess.Popen([str(BIN / "effmod"), *argv], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, **kw)
+
+
+def _finish(proc: subprocess.Popen, timeout=900) -> str:
+    out, _ = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, out[-3000:]
+    return out
+
+
+def _rows(out: Path) -> dict[str, dict]:
+    return {r["label"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
+
+
+def _computed(out: Path) -> list[dict]:
+    log = out / "shards" / "computed.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+
+
+@pytest.mark.slow
+def test_cluster_rows_equal_the_single_process_rows(cluster, tmp_path):
+    address, cache = cluster
+    assert main(_args(tmp_path / "inline", "--no-ray")) == 0
+    text = _finish(_sweep(_args(tmp_path / "ray", "--ray-address", address, "--cache", str(cache),
+                                "--shard-size", "50")))
+    assert f"Ray cluster at {address}: 2 node(s), 2 CPUs, 2 task(s) at a time" in text
+    inline, on_ray = _rows(tmp_path / "inline"), _rows(tmp_path / "ray")
+    assert set(inline) == set(on_ray) == {"onnx · fp32", "onnx · int8 · calib 32"}
+    for label, a in inline.items():
+        b = on_ray[label]
+        assert a["status"] == b["status"] == "ok"
+        for k in ("top1", "top5", "agreement"):
+            assert a[k] == b[k], (label, k)
+        assert abs(a["sqnr_db"] - b["sqnr_db"]) < 0.05
+        la = np.load(tmp_path / "inline" / "rows" / a["logits_file"]).astype(np.float32)
+        lb = np.load(tmp_path / "ray" / "rows" / b["logits_file"]).astype(np.float32)
+        assert la.shape == lb.shape == (200, 10) and np.abs(la - lb).max() < 2e-2  # float16 files
+        assert b["shards"] == 4 and b["eval_seconds"] > 0 and b["export_seconds"] > 0 and b["latency_ms"] > 0
+    result = json.loads((tmp_path / "ray" / "results.json").read_text())
+    labels = {n["label"] for n in result["engine"]["nodes"]}
+    assert len(labels) == 2
+    ran_on = set().union(*(set(r["nodes"]) for r in on_ray.values()))
+    assert ran_on == labels  # both nodes did work (two one-CPU tasks at a time)
+    assert {r["latency_node"] for r in on_ray.values()} == {result["engine"]["latency_node"]}
+    assert result["engine"]["shards_computed"] == 12  # reference + 2 rows, 4 shards each
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_shard_is_retried(cluster, tmp_path):
+    address, cache = cluster
+    out = tmp_path / "kill-worker"
+    proc = _sweep(_args(out, "--ray-address", address, "--cache", str(cache), "--shard-size", "100",
+                        precisions="fp32"))
+    killed = None
+    deadline = time.monotonic() + 600
+    while killed is None and proc.poll() is None and time.monotonic() < deadline:
+        ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+        for line in ps.splitlines():
+            pid, _, title = line.strip().partition(" ")
+            if title.startswith("ray::evaluate ") and "shard" in title:
+                os.kill(int(pid), signal.SIGKILL)  # the worker process, in the middle of this shard
+                killed = (int(pid), title)
+                break
+        time.sleep(0.02)
+    assert killed is not None, "no evaluation task was seen running"
+    _finish(proc)
+    rows = _rows(out)
+    assert [r["status"] for r in rows.values()] == ["ok"]
+    done = _computed(out)
+    assert len(done) == 4 and len({(d["key"], d["shard"]) for d in done}) == 4  # every shard, each once
+    assert killed[0] not in {d["pid"] for d in done}  # the killed attempt produced nothing: a retry did
+
+
+@pytest.mark.slow
+def test_killed_driver_resumes_without_recomputing_shards(cluster, tmp_path):
+    address, cache = cluster
+    out = tmp_path / "kill-driver"
+    argv = _args(out, "--ray-address", address, "--cache", str(cache), "--shard-size", "50")
+    proc = _sweep(argv)
+    deadline = time.monotonic() + 600
+    while len(_computed(out)) < 5 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    before = {p: p.stat().st_mtime_ns for p in (out / "shards").glob("*/*.npz")}
+    assert 5 <= len(before) < 12, f"{len(before)} shards written when the driver was killed"
+    lines_before = len(_computed(out))
+    assert not (out / "results.json").exists()
+
+    _finish(_sweep([*argv, "--resume"]))
+    after = _computed(out)[lines_before:]
+    assert all(p.stat().st_mtime_ns == t for p, t in before.items())  # finished shards untouched
+    assert len(after) == 12 - len(before)                              # only the missing ones computed
+    seen = [(d["key"], d["shard"]) for d in _computed(out)]
+    assert len(seen) == len(set(seen)) == 12
+    rows = _rows(out)
+    assert all(r["status"] == "ok" for r in rows.values())
+    result = json.loads((out / "results.json").read_text())
+    reused = sum(r["shards_reused"] for r in rows.values())
+    assert result["engine"]["shards_computed"] == len(after) and reused <= len(before)
+
+
+def test_bad_cluster_input_is_one_line(tmp_path, capsys):
+    port = _free_port()  # nothing listens there
+    assert main(_args(tmp_path / "a", "--ray-address", f"127.0.0.1:{port}")) == 1
+    text = capsys.readouterr().out
+    assert f"no Ray cluster answers at 127.0.0.1:{port}" in text and "Traceback" not in text
+    assert main(_args(tmp_path / "b", "--ray-address", "auto", "--cache", "relative/cache")) == 1
+    assert "--cache relative/cache is relative" in capsys.readouterr().out
+    assert main(_args(tmp_path / "c", "--ray-address", "nonsense")) == 1
+    assert "is not auto or HOST:PORT" in capsys.readouterr().out
+    assert not any(tmp_path.rglob("*")), "a refused sweep wrote nothing"
+
+
+def test_ray_missing_names_the_extra(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError, as when not installed
+    assert main(_args(tmp_path / "o")) == 1
+    assert "pip install 'effmod[cluster]'" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_node_that_cannot_see_a_path_is_named(cluster, monkeypatch):
+    from effmod.commands.sweep.engine import RayEngine, check_shared_paths
+    from effmod.errors import EffmodError
+
+    address, cache = cluster
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    engine = RayEngine(address, None, 1)
+    try:
+        check_shared_paths(engine, {"cache": str(cache)})  # every node sees it: no error
+        with pytest.raises(EffmodError, match=r"node .* cannot see the data folder /nonexistent/data"):
+            check_shared_paths(engine, {"cache": str(cache), "data folder": "/nonexistent/data"})
+    finally:
+        engine.close()
