@@ -168,3 +168,29 @@ def test_agreement_matrix_finds_the_runtime_that_disagrees(tmp_path):
     assert m["labels"] == ["PyTorch fp32", "a · fp32", "b · fp16"]
     assert m["top1_agreement"][0][1] == 100.0 and m["top1_agreement"][0][2] == 80.0
     assert "b · fp16" in m["lowest"]["pair"] and m["lowest"]["top1_agreement"] == 80.0
+
+
+def test_a_shard_of_garbage_is_a_failed_row_never_merged(setup, tmp_path, monkeypatch):
+    """A runtime binding that returns the wrong shape (here: one logit column short) fails its row with
+    the shard and the shapes named; the other rows and the reference are unaffected."""
+    from effmod.commands.sweep import schedule
+
+    real = schedule.evaluate_shard
+
+    def short(spec, data_key, shard, key, artifact, chunk=64):
+        result = real(spec, data_key, shard, key, artifact, chunk)
+        if artifact is not None and artifact.endswith(".tflite"):
+            result.logits = result.logits[:, :-1]
+        return result
+
+    monkeypatch.setattr(schedule, "evaluate_shard", short)
+    base, ckpt = setup
+    out = tmp_path / "garbage"
+    args = _args(base, ckpt, out, "--no-ray")
+    args[args.index("--precisions") + 1] = "fp32"
+    assert main(args) == 2
+    rows = {r["label"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
+    assert rows["onnx · fp32"]["status"] == "ok"
+    bad = rows["tflite · fp32"]
+    assert bad["status"] == "failed" and "returned logits of shape (" in bad["reason"] and ", 2)" in bad["reason"]
+    assert not list((out / "shards").glob(f"{bad['key']}/*.npz"))  # never written, never counted
