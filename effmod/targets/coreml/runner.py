@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import EffmodError
+from ...eval.metrics import compare
 from ...versions import coreml_predict_available, installed
 from ..base import Runner
 
@@ -13,16 +14,29 @@ EXECUTOR_ENGINE = "effmod ML-program executor"
 COREML_ENGINE = "Core ML (macOS)"
 
 
+# Images in one executor pass: 64 at 224 px (activations stay around 1 GB), more at smaller sizes.
+MAX_BATCH_PIXELS = 64 * 224 * 224
+# A batched pass must agree with single passes at least this well (fp16 programs: the kernels' batched
+# accumulation order differs; a pass that mixed images up scores below 10 dB).
+BATCH_AGREEMENT_DB = 40.0
+
+
 class CoreMLUnavailable(EffmodError):
     pass
 
 
+class _BatchingOff(Exception):
+    """Raised once when the first batched pass disagrees: the call is repeated one batch at a time."""
+
+
 class CoreMLRunner(Runner):
     runtime = "coreml"
+    batching = "one image a call (Core ML itself)"
 
     def __init__(self, path, input_spec=None, threads: int | None = None, engine: str = "auto",
-                 compute_units: str = "ALL"):
-        """``engine``: "auto" (Core ML on macOS, the executor elsewhere), "coreml" or "executor"."""
+                 compute_units: str = "ALL", batching: bool = True):
+        """``engine``: "auto" (Core ML on macOS, the executor elsewhere), "coreml" or "executor".
+        ``batching``: let the executor run many images a pass where the program allows it."""
         super().__init__(path, input_spec)
         if engine not in ("auto", "coreml", "executor"):
             raise EffmodError(f"unknown Core ML engine '{engine}'", hint="use auto, coreml or executor")
@@ -52,6 +66,7 @@ class CoreMLRunner(Runner):
                 torch.set_num_threads(threads)
             self.executor = Executor(self.program)
             self.engine = EXECUTOR_ENGINE
+            self._plan_batching(batching)
 
     @property
     def is_image_input(self) -> bool:
@@ -69,7 +84,66 @@ class CoreMLRunner(Runner):
             x = (x * std + mean) * 255.0
         return x.astype(np.float16 if self.input_info.dtype == "float16" else np.float32)
 
+    def _plan_batching(self, wanted: bool) -> None:
+        """Many images in one executor pass where the program allows it (batching.py), else one at a time.
+        ``batching`` says which, and why not."""
+        plan = self.executor.batching
+        self.declared_batch = plan.declared
+        self._verified = False
+        shape = self.input_info.shape
+        if not wanted or not plan.ok or shape is None or len(shape) != 4:
+            reason = "not asked for" if not wanted else plan.reason or "the input is not an NCHW image"
+            self.batching = f"off: {reason}"
+            self.batch = plan.declared
+            return
+        k = max(1, MAX_BATCH_PIXELS // (plan.declared * int(shape[2]) * int(shape[3])))
+        self.batch = plan.declared * k
+        self.batching = f"{self.batch} images a pass"
+
     def _run_one(self, x: np.ndarray) -> np.ndarray:
+        if self.executor is not None and len(x) != self.declared_batch:
+            return self._run_batched(x)
+        return self._run_single(x)
+
+    def _run_batched(self, x: np.ndarray) -> np.ndarray:
+        n, b = len(x), self.declared_batch
+        if n % b:  # a short last chunk is padded to whole batches; the padding's outputs are dropped
+            x = np.concatenate([x, np.repeat(x[-1:], b - n % b, axis=0)])
+        if self._verified:
+            return self._run_single(x)[:n]
+        from .mlprogram.executor import ExecutionError
+
+        try:
+            out = self._run_single(x)
+        except ExecutionError as e:  # e.g. a constant that broadcasts over one image only
+            self._batching_off(f"a batched pass failed ({e})")
+        self._verify(x, out)
+        return out[:n]
+
+    def _batching_off(self, why: str):
+        self._verified = True
+        self.batching = f"off: {why}; running one batch at a time"
+        self.batch = self.declared_batch
+        raise _BatchingOff()
+
+    def _verify(self, x: np.ndarray, batched: np.ndarray) -> None:
+        """Once: the first images of the first batched pass must match single passes, or batching is off
+        (a proof in batching.py that was wrong would cost speed, never accuracy)."""
+        self._verified = True
+        b = self.declared_batch
+        single = np.concatenate([self._run_single(x[i:i + b]) for i in range(0, min(len(x), 2 * b), b)])
+        got = batched[:len(single)]
+        cmp = compare(single, got)
+        if not (np.array_equal(single.argmax(1), got.argmax(1)) and cmp.sqnr_db >= BATCH_AGREEMENT_DB):
+            self._batching_off(f"a batched pass disagreed with single passes ({cmp.sqnr_db:.1f} dB)")
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        try:
+            return super().__call__(x)
+        except _BatchingOff:
+            return super().__call__(x)
+
+    def _run_single(self, x: np.ndarray) -> np.ndarray:
         feed = self._feed(x)
         if self.model is not None:
             if self.is_image_input:
@@ -86,8 +160,6 @@ class CoreMLRunner(Runner):
 
     def cross_check(self, x: np.ndarray) -> dict:
         """macOS: run Core ML and the executor on the same input and compare (executor as reference)."""
-        from ...eval.metrics import compare
-
         if self.model is None:
             raise CoreMLUnavailable("cross-checking needs Core ML itself (macOS)")
         from .mlprogram import Executor

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ....errors import EffmodError
+from .batching import Batching, analyse
 from .ops import KERNELS, VARIADIC, Ctx
 from .program import Op, Program
 
@@ -55,6 +56,11 @@ def to_torch(value, dtype: str | None = None):
     return torch.from_numpy(np.array(arr, copy=True))
 
 
+def _batched(shape, batch: int) -> tuple:
+    shape = tuple(shape)
+    return (shape[0] * batch, *shape[1:]) if batch > 1 and shape else shape
+
+
 def _runtime_dtype(t, info_dtype: str):
     target = TORCH_DTYPES.get(info_dtype)
     if target is None or not isinstance(t, torch.Tensor) or t.dtype == target:
@@ -81,6 +87,19 @@ class Executor:
             else:
                 self.ops.append(op)
         self.last_stats = RunStats()
+        self.batching: Batching = analyse(program)
+        # Each intermediate is dropped after its last reader: a batch of 64 images at 224 px would
+        # otherwise hold every activation of the network at once.
+        self._last_use: dict[int, list[str]] = {}
+        last: dict[str, int] = {}
+        for i, op in enumerate(self.ops):
+            for bindings in op.inputs.values():
+                for kind, ref in bindings:
+                    if kind == "var" and ref not in self.consts:
+                        last[ref] = i
+        for name, i in last.items():
+            if name not in program.outputs:
+                self._last_use.setdefault(i, []).append(name)
 
     def _check_supported(self) -> None:
         bad = [op for op in self.program.ops if op.has_blocks or (op.type != "const" and op.type not in KERNELS)]
@@ -112,9 +131,9 @@ class Executor:
                 args[name] = to_torch(v)
         return args
 
-    def _execute(self, op: Op, env: dict, stats: RunStats | None = None) -> dict:
+    def _execute(self, op: Op, env: dict, stats: RunStats | None = None, batch: int = 1) -> dict:
         args = self._gather_args(op, env)
-        ctx = Ctx(op, any(info.dtype == "float16" for _, info in op.outputs), self.program.ios_version)
+        ctx = Ctx(op, any(info.dtype == "float16" for _, info in op.outputs), self.program.ios_version, batch)
         try:
             result = KERNELS[op.type](ctx, **args)
         except Exception as e:  # noqa: BLE001 - a kernel failure names the op it happened in
@@ -129,29 +148,32 @@ class Executor:
         for (name, info), value in zip(op.outputs, results):
             value = _runtime_dtype(value, info.dtype)
             if info.shape is not None and isinstance(value, torch.Tensor) and all(d is not None for d in info.shape) \
-                    and tuple(value.shape) != tuple(info.shape):
+                    and tuple(value.shape) != _batched(info.shape, batch):
+                scaled = f" (x{batch} for this batch)" if batch > 1 else ""
                 raise ExecutionError(f"{op.where()}: computed shape {tuple(value.shape)} but the program declares "
-                                     f"{tuple(info.shape)} for '{name}'")
+                                     f"{tuple(info.shape)}{scaled} for '{name}'")
             out[name] = value
         return out
 
     def run(self, feeds: dict[str, np.ndarray], keep: set[str] | None = None) -> dict[str, np.ndarray]:
         """Execute the program; returns its outputs (and any intermediate named in ``keep``) as numpy."""
         env = dict(self.consts)
+        batch = 1
         for name, info in self.program.inputs.items():
             if name not in feeds:
                 raise ExecutionError(f"missing input '{name}'", hint=f"the program's inputs: {list(self.program.inputs)}")
             t = torch.from_numpy(np.ascontiguousarray(feeds[name]))
             want = tuple(info.shape or ())
             if want and all(d is not None for d in want) and tuple(t.shape) != want:
-                raise ExecutionError(f"input '{name}' has shape {tuple(t.shape)}, the program expects {want}")
+                batch = self._batch_of(name, tuple(t.shape), want)
             env[name] = _runtime_dtype(t, info.dtype)
         stats = RunStats()
         t_start = time.perf_counter()
+        keep = set(keep or ())
         with torch.inference_mode():
-            for op in self.ops:
+            for i, op in enumerate(self.ops):
                 t0 = time.perf_counter() if self.profile else 0.0
-                produced = self._execute(op, env, stats)
+                produced = self._execute(op, env, stats, batch)
                 if self.profile:
                     stats.per_type_seconds[op.type] = stats.per_type_seconds.get(op.type, 0.0) + time.perf_counter() - t0
                 for name, v in produced.items():
@@ -160,10 +182,23 @@ class Executor:
                             stats.non_finite.append(NonFinite(op.where(), "nan" if bool(torch.isnan(v).any()) else "inf",
                                                               self._inputs_finite(op, env)))
                 env.update(produced)
+                for dead in self._last_use.get(i, ()):
+                    if dead not in keep:
+                        env.pop(dead, None)
         stats.seconds = time.perf_counter() - t_start
         self.last_stats = stats
         names = list(self.program.outputs) + sorted(keep or ())
         return {n: env[n].float().numpy() if env[n].dtype == torch.float16 else env[n].numpy() for n in names}
+
+    def _batch_of(self, name: str, got: tuple, want: tuple) -> int:
+        """k when ``got`` is k times the declared batch of ``want`` and the program can run it in one pass."""
+        k, rest = divmod(got[0], want[0]) if got and want[0] else (0, 1)
+        if rest or k < 2 or got[1:] != want[1:]:
+            raise ExecutionError(f"input '{name}' has shape {got}, the program expects {want}")
+        if not self.batching.ok:
+            raise ExecutionError(f"input '{name}' holds {k} batches of {want[0]}, but this program cannot run them "
+                                 f"in one pass: {self.batching.reason}", hint="feed one batch at a time")
+        return k
 
     @staticmethod
     def _inputs_finite(op: Op, env: dict) -> bool:

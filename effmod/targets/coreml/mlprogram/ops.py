@@ -28,10 +28,11 @@ class Ctx:
     """Per-op context: ``fp16`` is True when the op's declared output is float16; ``ios`` is the
     program's deployment target (15 for iOS15/CoreML5, ...), for ops whose meaning changed."""
 
-    __slots__ = ("op", "fp16", "overflows", "ios")
+    __slots__ = ("op", "fp16", "overflows", "ios", "batch")
 
-    def __init__(self, op, fp16: bool, ios: int = 17):
+    def __init__(self, op, fp16: bool, ios: int = 17, batch: int = 1):
         self.op, self.fp16, self.ios = op, fp16, ios
+        self.batch = batch  # k: this run holds k times the program's declared batch (see batching.py)
         self.overflows: list[str] = []  # fp16 intermediates that overflowed inside this op
 
     def check(self, t: torch.Tensor, what: str) -> torch.Tensor:
@@ -360,6 +361,8 @@ def reduce_arg(ctx, x, axis=-1, keep_dims=False, output_dtype="int32"):
 @kernel("reshape")
 def reshape(ctx, x, shape):
     s = ints(shape)
+    if ctx.batch > 1 and s and s[0] > 0:
+        s[0] *= ctx.batch  # the batch is dim 0's outermost factor (batching.py proved it for this program)
     if ctx.ios >= 17:
         # iOS17: a 0 copies the input dim counted from the right, or is 1 where the input has none
         s = [(x.shape[len(x.shape) - (len(s) - i)] if len(s) - i <= x.dim() else 1) if v == 0 else v
