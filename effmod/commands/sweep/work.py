@@ -83,6 +83,7 @@ class LatencyRecord:
     host_cores: int              # two Ray nodes on one host share its cores: say how many there are
     load_before: float           # 1-minute load average of the node: what else ran (Ray's or not)
     load_after: float
+    seconds: float = 0.0         # the task's wall time (a fresh process: import, load, warm-up, runs)
 
 
 def node_name() -> str:
@@ -232,12 +233,12 @@ def latency_task(artifact: str, threads: int, runs: int, cpus_reserved: int) -> 
     """Median latency in a fresh process (``bench``), on a node this task has reserved whole."""
     from ..bench import bench
 
-    before = os.getloadavg()[0]
+    before, t0 = os.getloadavg()[0], time.perf_counter()
     lat = bench(artifact, threads=threads, warmup=5, runs=runs)
     ok = lat.get("status") == "ok"
     return LatencyRecord(lat.get("median_ms") if ok else None, None if ok else lat.get("reason", lat.get("status")),
                          node_name(), cpus_reserved, os.cpu_count() or 1, round(before, 2),
-                         round(os.getloadavg()[0], 2))
+                         round(os.getloadavg()[0], 2), time.perf_counter() - t0)
 
 
 def check_shard(result: ShardResult, shard: Shard, num_classes: int) -> None:

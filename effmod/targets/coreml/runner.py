@@ -14,8 +14,9 @@ EXECUTOR_ENGINE = "effmod ML-program executor"
 COREML_ENGINE = "Core ML (macOS)"
 
 
-# Images in one executor pass: 64 at 224 px (activations stay around 1 GB), more at smaller sizes.
-MAX_BATCH_PIXELS = 64 * 224 * 224
+# Images in one executor pass: 8 at 224 px, 98 at 64 px. Measured on xxs (2 threads): images/s rises to
+# about this many pixels a pass and falls beyond it, when the activations outgrow the caches.
+MAX_BATCH_PIXELS = 8 * 224 * 224
 # A batched pass must agree with single passes at least this well (fp16 programs: the kernels' batched
 # accumulation order differs; a pass that mixed images up scores below 10 dB).
 BATCH_AGREEMENT_DB = 40.0

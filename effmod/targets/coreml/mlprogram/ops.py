@@ -36,7 +36,7 @@ class Ctx:
         self.overflows: list[str] = []  # fp16 intermediates that overflowed inside this op
 
     def check(self, t: torch.Tensor, what: str) -> torch.Tensor:
-        if self.fp16 and not bool(torch.isfinite(t).all()):
+        if self.fp16 and not bool(torch.isfinite(t).all()):  # only inside norms: a few ops a run
             self.overflows.append(what)
         return t
 
@@ -157,7 +157,7 @@ def threshold(ctx, x, alpha=1.0):
 @kernel("gelu")
 def gelu(ctx, x, mode="EXACT"):
     if mode == "EXACT":
-        return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+        return F.gelu(x)  # 0.5·x·(1 + erf(x/√2)), one fused kernel
     if mode == "TANH_APPROXIMATION":
         return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
     if mode == "SIGMOID_APPROXIMATION":
@@ -537,19 +537,19 @@ def quantize(ctx, input, scale, zero_point=None, axis=None, output_dtype="int8")
     dt = CAST_DTYPES[output_dtype]
     info = torch.iinfo(dt)
     r = input.dim()
-    q = torch.round(input / _along(scale.float(), axis, r))
+    q = torch.div(input, _along(scale.float(), axis, r)).round_()  # in place from here: q is ours
     if zero_point is not None:
-        q = q + _along(zero_point.float(), axis, r)
-    return torch.clamp(q, info.min, info.max).to(dt)
+        q.add_(_along(zero_point.float(), axis, r))
+    return q.clamp_(info.min, info.max).to(dt)
 
 
 @kernel("dequantize")
 def dequantize(ctx, input, scale, zero_point=None, axis=None):
     r = input.dim()
-    x = input.float()
+    x = input.float() if input.dtype != torch.float32 else input.clone()  # in place from here: x is ours
     if zero_point is not None:
-        x = x - _along(zero_point.float(), axis, r)
-    return x * _along(scale.float(), axis, r)
+        x.sub_(_along(zero_point.float(), axis, r))
+    return x.mul_(_along(scale.float(), axis, r))
 
 
 @kernel("constexpr_affine_dequantize")
