@@ -79,6 +79,9 @@ def main() -> None:
         return
     if not args.artifacts:
         ap.error("--artifacts is required")
+    if args.before:
+        args.before_commit = subprocess.run(["git", "-C", args.before, "rev-parse", "--short", "HEAD"],
+                                            capture_output=True, text=True).stdout.strip() or args.before
     rows, table = [], []
     for size, images in (("64", args.images_64), ("224", args.images_224)):
         folder = Path(args.artifacts) / size
@@ -106,7 +109,7 @@ def main() -> None:
     info = machine_info()
     footer = (f"{info['cpu']}, {info['cores']} cores, {args.threads} threads; images/s over random inputs, chunks of "
               f"{CHUNK} (as a sweep hands them), after one warm-up chunk; each cell in its own process. "
-              f"before = the executor of {args.before or '(not measured)'} (one image a pass, a mask for every "
+              f"before = the executor of commit {getattr(args, 'before_commit', '(not measured)')} (one image a pass, a mask for every "
               "op's finiteness check, unfused GELU and quantize); single = this executor one image a pass; "
               "batched = this executor, the chunk in passes of the size in the last column. ONNX = onnxruntime on "
               "the same images (fp32 artifact for fp32/fp16 rows, INT8 QDQ for W8A8), batch 1 as exported.")
@@ -114,7 +117,7 @@ def main() -> None:
                ["px", "precision", "before img/s", "single img/s", "batched img/s", "speed-up vs before",
                 "ONNX img/s", "batched / ONNX", "batching"], table, OUT / "coreml_batching.md", footer)
     (OUT / "coreml_batching.json").write_text(json.dumps({"rows": rows, "threads": args.threads, "chunk": CHUNK,
-                                                          "before": args.before,
+                                                          "before": getattr(args, "before_commit", None),
                                                           "machine": info}, indent=2) + "\n")
 
 
