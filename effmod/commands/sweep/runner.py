@@ -234,7 +234,8 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
         "rows": rows, "skipped": notes, "machine": machine_info(),
         "engine": {"kind": engine_kind, "nodes": nodes, "workers": engine.capacity, "shard_size": opts.shard_size,
                    "shards": len(shards), "shards_computed": scheduler.shards_computed,
-                   "latency_node": latency_node.label},
+                   "latency_node": latency_node.label,
+                   "reference_eval_task_seconds": round(eval_seconds(reference)[1], 2)},
         "versions": {p: installed(p) for p in ("torch", "onnxruntime", "ai-edge-litert", "executorch", "coremltools",
                                                "ray")},
     }
