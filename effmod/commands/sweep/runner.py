@@ -271,7 +271,8 @@ def _row(state: RowState, outcome: dict, out: Path, scheduler: Scheduler, latenc
                latency_node=lat.node if lat else None,
                latency_cpus=f"{lat.cpus_reserved} (the node's all); host has {lat.host_cores} cores" if lat else None,
                latency_load=[lat.load_before, lat.load_after] if lat else None,
-               latency_seconds=round(lat.seconds, 2) if lat else None, **timing)
+               latency_seconds=round(lat.seconds, 2) if lat else None,
+               latency_others_cpu_s=lat.others_cpu_s if lat else None, **timing)
     return row
 
 

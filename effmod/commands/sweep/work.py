@@ -81,9 +81,10 @@ class LatencyRecord:
     node: str
     cpus_reserved: int           # all of the node's (Ray) CPUs
     host_cores: int              # two Ray nodes on one host share its cores: say how many there are
-    load_before: float           # 1-minute load average of the node: what else ran (Ray's or not)
+    load_before: float           # 1-minute load average of the node (lags: it still shows earlier tasks)
     load_after: float
     seconds: float = 0.0         # the task's wall time (a fresh process: import, load, warm-up, runs)
+    others_cpu_s: float | None = None  # CPU seconds the node spent on anything but this measurement
 
 
 def node_name() -> str:
@@ -233,12 +234,31 @@ def latency_task(artifact: str, threads: int, runs: int, cpus_reserved: int) -> 
     """Median latency in a fresh process (``bench``), on a node this task has reserved whole."""
     from ..bench import bench
 
+    import resource
+
     before, t0 = os.getloadavg()[0], time.perf_counter()
+    busy0, own0 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
     lat = bench(artifact, threads=threads, warmup=5, runs=runs)
+    busy1, own1 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    others = None
+    if busy0 is not None and busy1 is not None:
+        own = (own1.ru_utime + own1.ru_stime) - (own0.ru_utime + own0.ru_stime)
+        others = round(max(0.0, busy1 - busy0 - own), 2)
     ok = lat.get("status") == "ok"
     return LatencyRecord(lat.get("median_ms") if ok else None, None if ok else lat.get("reason", lat.get("status")),
                          node_name(), cpus_reserved, os.cpu_count() or 1, round(before, 2),
-                         round(os.getloadavg()[0], 2), time.perf_counter() - t0)
+                         round(os.getloadavg()[0], 2), time.perf_counter() - t0, others)
+
+
+def _busy_cpu_seconds() -> float | None:
+    """CPU seconds this host has been busy since boot (/proc/stat; None where there is none)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def check_shard(result: ShardResult, shard: Shard, num_classes: int) -> None:
