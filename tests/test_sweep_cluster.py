@@ -95,6 +95,7 @@ def test_cluster_rows_equal_the_single_process_rows(cluster, tmp_path):
         lb = np.load(tmp_path / "ray" / "rows" / b["logits_file"]).astype(np.float32)
         assert la.shape == lb.shape == (200, 10) and np.abs(la - lb).max() < 2e-2  # float16 files
         assert b["shards"] == 4 and b["eval_seconds"] > 0 and b["export_seconds"] > 0 and b["latency_ms"] > 0
+        assert b["latency_others_cpu_s"] is not None and b["latency_cpus"].startswith("1 (the node's all)")
     result = json.loads((tmp_path / "ray" / "results.json").read_text())
     labels = {n["label"] for n in result["engine"]["nodes"]}
     assert len(labels) == 2

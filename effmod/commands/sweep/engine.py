@@ -208,7 +208,9 @@ class RayEngine:
 
             by_id = {n.node_id: n.label for n in self.nodes}
             running: dict[str, list[str]] = {}
-            for t in list_tasks(filters=[("state", "=", "RUNNING")], timeout=2, raise_on_missing_output=False):
+            # the address: with two Ray instances on one machine, Ray cannot tell which one is meant
+            for t in list_tasks(address=self.ray.get_runtime_context().gcs_address,
+                                filters=[("state", "=", "RUNNING")], timeout=2, raise_on_missing_output=False):
                 running.setdefault(by_id.get(t.node_id, (t.node_id or "?")[:8]), []).append(t.name)
             self._running = running
         except Exception:  # noqa: BLE001 - no dashboard (plain `ray`): the view shows counts only

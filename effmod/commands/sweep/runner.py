@@ -195,9 +195,10 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
         clean_stale_temp(cache / "artifacts")
         latency_node = _latency_node(engine)
         reporter.line(f"[dim]{len(combos)} rows ({len(done_rows)} already done), {len(shards)} shards of "
-                      f"{opts.shard_size} images each; running on {engine.kind}: {len(engine.nodes)} node(s), "
+                      f"{opts.shard_size} images each[/]")
+        reporter.line(f"[dim]running on {engine.kind}: {len(engine.nodes)} node(s), "
                       f"{sum(n.cpus for n in engine.nodes)} CPUs, {engine.capacity} task(s) at a time; "
-                      f"latency on {latency_node.label} reserved whole[/]")
+                      f"latency on {latency_node.label}, reserved whole[/]")
         if engine.dashboard:
             reporter.line(f"Ray dashboard: http://{engine.dashboard}")
         console = getattr(reporter, "console", None)
