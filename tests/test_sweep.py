@@ -194,3 +194,31 @@ def test_a_shard_of_garbage_is_a_failed_row_never_merged(setup, tmp_path, monkey
     bad = rows["tflite · fp32"]
     assert bad["status"] == "failed" and "returned logits of shape (" in bad["reason"] and ", 2)" in bad["reason"]
     assert not list((out / "shards").glob(f"{bad['key']}/*.npz"))  # never written, never counted
+
+
+def test_a_failed_reference_stops_the_sweep_and_resume_finishes_it(setup, tmp_path, monkeypatch, capsys):
+    """Without the PyTorch reference no row has an accuracy: one line, no row written as failed, and
+    --resume (cause gone) computes them, keeping the shards that did finish."""
+    from effmod.commands.sweep import schedule
+
+    real = schedule.evaluate_shard
+
+    def broken_reference(spec, data_key, shard, key, artifact, chunk=64):
+        if artifact is None and shard.index == 1:
+            raise MemoryError("out of memory on the worker")
+        return real(spec, data_key, shard, key, artifact, chunk)
+
+    base, ckpt = setup
+    out = tmp_path / "ref"
+    args = _args(base, ckpt, out, "--no-ray", "--shard-size", "5")
+    args[args.index("--precisions") + 1] = "fp32"
+    args[args.index("--targets") + 1] = "onnx"
+    monkeypatch.setattr(schedule, "evaluate_shard", broken_reference)
+    assert main(args) == 1
+    text = capsys.readouterr().out
+    assert "the PyTorch fp32 reference could not be computed: shard 1: MemoryError: out of memory" in text
+    assert not list((out / "rows").glob("*.json"))
+    monkeypatch.setattr(schedule, "evaluate_shard", real)
+    assert main([*args, "--resume"]) == 0
+    result = json.loads((out / "results.json").read_text())
+    assert [r["status"] for r in result["rows"]] == ["ok"] and result["engine"]["shards_computed"] < 6

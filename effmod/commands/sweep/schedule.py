@@ -176,9 +176,12 @@ class Scheduler:
         row.failed = reason[:300]
         row.finished = True
         if row is self.reference:
-            for r in self.rows:  # no reference, no accuracy: every unfinished row says why
+            # No reference, no accuracy: the sweep stops. Unfinished rows are not written as failed, so
+            # --resume after the cause is fixed computes them (their finished shards are kept).
+            for r in self.rows:
                 if not r.finished:
-                    self._fail(r, f"the PyTorch reference failed: {reason}")
+                    r.failed, r.finished = "the PyTorch reference failed", True
+            self._ready.clear()
             return
         self.on_row(row, {"status": "failed", "reason": row.failed})
 
