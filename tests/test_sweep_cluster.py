@@ -1,5 +1,5 @@
 """effmod sweep on a real two-node Ray cluster started here (`ray start --head` + `ray start --address`,
-one CPU each, stopped at the end): the same rows as the single-process path, a worker killed in the
+one CPU each, in its own temp folder, and only it stopped at the end): the same rows as the single-process path, a worker killed in the
 middle of a shard is retried, and a killed driver resumes without recomputing finished shards."""
 from __future__ import annotations
 
@@ -47,7 +47,24 @@ def cluster(tmp_path_factory):
         _ray("start", f"--address=127.0.0.1:{port}", "--num-cpus=1")
         yield f"127.0.0.1:{port}", tmp_path_factory.mktemp("cluster-cache")
     finally:
-        subprocess.run([str(BIN / "ray"), "stop", "--force"], env=ENV, capture_output=True, timeout=120)
+        _stop(temp)
+
+
+def _stop(temp: str) -> None:
+    """Stop this cluster only (`ray stop` would stop every Ray instance on the machine): its core
+    processes all name its temp folder; their workers and agents are their children."""
+    def procs():
+        out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+        return [int(line.split()[0]) for line in out.splitlines() if temp in line and "ps -eo" not in line]
+
+    for pid in procs():
+        subprocess.run(["kill", "-TERM", str(pid)], capture_output=True)
+    deadline = time.monotonic() + 10
+    while procs() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for pid in procs():  # raylets drain slowly: the rest, with their children
+        subprocess.run(["pkill", "-KILL", "-P", str(pid)], capture_output=True)
+        subprocess.run(["kill", "-KILL", str(pid)], capture_output=True)
 
 
 def _args(out: Path, *extra: str, targets="onnx", precisions="fp32,int8") -> list[str]:

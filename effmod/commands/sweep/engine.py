@@ -139,7 +139,8 @@ class RayEngine:
         try:
             if address is None:
                 self.kind = "local Ray instance"
-                ctx = ray.init(num_cpus=os.cpu_count() or 1, **kwargs)
+                # "local": a new instance even where RAY_ADDRESS points at a cluster (that takes --ray-address)
+                ctx = ray.init(address="local", num_cpus=os.cpu_count() or 1, **kwargs)
             else:
                 self.kind = f"Ray cluster at {address}"
                 ctx = ray.init(address=address, **kwargs)
