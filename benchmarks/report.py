@@ -194,11 +194,18 @@ def main() -> None:
            "## Core ML ML-program executor (`benchmarks/coreml_executor.py`)", "",
            "Not Core ML's speed: the Linux executor effmod uses to check Core ML numbers.", "",
            _table("coreml_executor"), "",
+           "## Core ML executor: a chunk of images a pass (`benchmarks/coreml_batching.py`)", "",
+           _table("coreml_batching"), "",
+           "## effmod sweep: 1 vs 2 workers (`benchmarks/sweep_scaling.py`)", "",
+           _table("sweep_scaling"), "",
            "## Reproduce", "", "```bash",
            "mkdir -p /tmp/cifar && tar xzf ../shared/datasets/cifar10-*-jpeg.tar.gz -C /tmp/cifar",
            "python benchmarks/latency.py --calib /tmp/cifar/train   # ~45 min on 2 cores, all 8 variants",
            "python benchmarks/profile_ops.py --calib /tmp/cifar/train  # needs: pip install py-spy",
            "python benchmarks/export_time.py",
+           "python benchmarks/coreml_batching.py --artifacts DIR --before CHECKOUT  # see its docstring",
+           "python benchmarks/sweep_scaling.py --data /tmp/cifar/test --calib /tmp/cifar/train --limit 5000 "
+           "--targets onnx,tflite,coreml --shard-size 500",
            "python benchmarks/report.py", "```", ""]
     (HERE / "RESULTS.md").write_text("\n".join(md))
     print(f"wrote {HERE / 'RESULTS.md'}")
