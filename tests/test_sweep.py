@@ -222,3 +222,9 @@ def test_a_failed_reference_stops_the_sweep_and_resume_finishes_it(setup, tmp_pa
     assert main([*args, "--resume"]) == 0
     result = json.loads((out / "results.json").read_text())
     assert [r["status"] for r in result["rows"]] == ["ok"] and result["engine"]["shards_computed"] < 6
+    # --resume over other images (here --limit 6) reuses the export, never a row or shard of the 12
+    assert main([*args, "--resume", "--limit", "6"]) == 0
+    again = json.loads((out / "results.json").read_text())
+    assert again["images"] + again["unreadable"] == 6 and again["rows"][0]["shards_reused"] == 0
+    assert again["rows"][0]["export_cached"] is True
+    assert "was computed on other images" in capsys.readouterr().out

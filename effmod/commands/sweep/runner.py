@@ -172,16 +172,17 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
         key = combo.key(context)
         row_path = out / "rows" / f"{key}.json"
         done = _read_json(row_path) if opts.resume else None
-        if isinstance(done, dict) and done.get("key") == key:
+        if isinstance(done, dict) and done.get("key") == key and done.get("data_key") == data_key:
             done_rows[key] = done
             continue
         if opts.resume and row_path.is_file():
-            reporter.warn(f"{row_path} is damaged; computing that row again")
+            why = "was computed on other images" if isinstance(done, dict) and done.get("key") == key else "is damaged"
+            reporter.warn(f"{row_path} {why}; computing that row again")
         pending.append(RowState(len(pending), combo, key))
     ref_key = "reference-" + hashlib.sha256(json.dumps({**context, "data": data_key}, sort_keys=True)
                                             .encode()).hexdigest()[:12]
     reference = RowState(REFERENCE, None, ref_key)
-    store = ShardStore(out / "shards")
+    store = ShardStore(out / "shards", data_key)
     shared = {"cache": str(cache), "data folder": str(Path(opts.data).resolve())}
     if calib:
         shared["calibration folder"] = calib
@@ -206,7 +207,7 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
             if console is not None else NullView()
 
         def on_row(state: RowState, outcome: dict) -> None:
-            row = _row(state, outcome, out, scheduler, latency_node)
+            row = {**_row(state, outcome, out, scheduler, latency_node), "data_key": data_key}
             atomic_json(row, out / "rows" / f"{state.key}.json")
             finished[state.key] = row
             view.row_done(_row_line(row))

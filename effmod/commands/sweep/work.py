@@ -277,12 +277,15 @@ def check_shard(result: ShardResult, shard: Shard, num_classes: int) -> None:
 @dataclass
 class ShardStore:
     """Finished shards of a sweep's output, one .npz each, written before they count (``--resume``
-    keeps them); ``computed.jsonl`` gets a line for every shard computed (not for those reused)."""
+    keeps them); ``computed.jsonl`` gets a line for every shard computed (not for those reused).
+    ``data_key`` names the image list: a resumed sweep over other images (--data, --limit,
+    --shard-size) never reuses a shard of these."""
 
     root: Path
+    data_key: str
 
     def path(self, key: str, shard: int) -> Path:
-        return self.root / key / f"{shard:05d}.npz"
+        return self.root / key / f"{self.data_key}-{shard:05d}.npz"
 
     def load(self, key: str, shard: int) -> ShardResult | None:
         try:
