@@ -176,7 +176,10 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
             done_rows[key] = done
             continue
         if opts.resume and row_path.is_file():
-            why = "was computed on other images" if isinstance(done, dict) and done.get("key") == key else "is damaged"
+            why = "is damaged"
+            if isinstance(done, dict) and done.get("key") == key:
+                why = ("has no image-list key (an older effmod wrote it)" if "data_key" not in done
+                       else "was computed on other images")
             reporter.warn(f"{row_path} {why}; computing that row again")
         pending.append(RowState(len(pending), combo, key))
     ref_key = "reference-" + hashlib.sha256(json.dumps({**context, "data": data_key}, sort_keys=True)
