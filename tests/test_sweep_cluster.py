@@ -55,8 +55,9 @@ def _stop(temp: str) -> None:
     """Stop this cluster only (`ray stop` would stop every Ray instance on the machine): its core
     processes all name its temp folder; their workers and agents are their children."""
     def procs():
-        out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
-        return [int(line.split()[0]) for line in out.splitlines() if temp in line and "ps -eo" not in line]
+        # -ww: never cut the command lines to a terminal width (under pytest, COLUMNS cut them before the path)
+        out = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+        return [int(line.split()[0]) for line in out.splitlines() if temp in line and "ps -ww" not in line]
 
     for pid in procs():
         subprocess.run(["kill", "-TERM", str(pid)], capture_output=True)
@@ -133,7 +134,7 @@ def test_worker_killed_mid_shard_is_retried(cluster, tmp_path):
     killed = None
     deadline = time.monotonic() + 600
     while killed is None and proc.poll() is None and time.monotonic() < deadline:
-        ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+        ps = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True).stdout
         for line in ps.splitlines():
             pid, _, title = line.strip().partition(" ")
             if title.startswith("ray::evaluate ") and "shard" in title:
