@@ -4,6 +4,7 @@ Both engines take the same ``Task`` records and hand back ``Done`` records, so t
 (shards written before they count, failed rows, --resume) is one piece of code whichever runs them."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -110,8 +111,7 @@ def check_address(address: str) -> None:
         raise EffmodError(f"--ray-address '{address}' is not auto or HOST:PORT",
                           hint="e.g. --ray-address 10.0.0.5:6379 (the head node's `ray start --head` port)")
     try:
-        with socket.create_connection((host, int(port)), timeout=5):
-            pass
+        socket.create_connection((host, int(port)), timeout=5).close()
     except OSError as e:
         raise EffmodError(f"no Ray cluster answers at {address} ({e.strerror or e})",
                           hint="start one with `ray start --head` on that machine, or leave out --ray-address "
@@ -220,10 +220,8 @@ class RayEngine:
 
     def close(self) -> None:
         for ref in list(self._pending):
-            try:
+            with contextlib.suppress(Exception):  # already finished or gone
                 self.ray.cancel(ref, force=True)
-            except Exception:  # noqa: BLE001 - already finished or gone
-                pass
         self._pending.clear()
         self.ray.shutdown()
 

@@ -1,8 +1,6 @@
 """Accuracy of one artifact over a labelled set, in its real runtime, against the PyTorch fp32 model."""
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from ...eval.metrics import compare
@@ -13,18 +11,6 @@ def topk_hits(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     top1 = float(np.mean(order[:, 0] == labels) * 100)
     top5 = float(np.mean(np.any(order == labels[:, None], axis=1)) * 100)
     return top1, top5
-
-
-def run_artifact(runner, batches: Callable[[], object], n: int, progress: Callable[[int], None] | None = None) \
-        -> np.ndarray:
-    """Logits [n, C]; ``batches()`` yields float32 NCHW chunks (the runner splits to its batch size)."""
-    outs, done = [], 0
-    for x in batches():
-        outs.append(np.asarray(runner(x), dtype=np.float32))
-        done += len(x)
-        if progress is not None:
-            progress(done)
-    return np.concatenate(outs)[:n]
 
 
 def accuracy_row(logits: np.ndarray, labels: np.ndarray, reference: np.ndarray) -> dict:

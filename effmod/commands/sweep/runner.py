@@ -23,7 +23,7 @@ from .evaluate import topk_hits
 from .grid import build_grid
 from .schedule import REFERENCE, RowState, Scheduler, eval_seconds, shard_list
 from .view import NullView, SweepView
-from .work import ShardStore, SweepSpec, atomic_json
+from .work import ShardStore, SweepSpec, atomic_json, read_json
 
 SHARD_SIZE = 1000  # images a task: long enough to amortise loading the artifact, short enough to resume
 
@@ -53,14 +53,6 @@ class SweepOptions:
     no_ray: bool = False               # every task in this process
     workers: int | None = None         # tasks in flight at most (default: CPUs // threads)
     cache: str | None = None           # exports + decoded shards (default: --output); shared on a cluster
-
-
-def _read_json(path: Path):
-    """A file this sweep wrote earlier, or None when it is missing or damaged (then it is redone)."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
 
 
 def save_logits(logits: np.ndarray, path: Path) -> str:
@@ -171,7 +163,7 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
     for combo in combos:
         key = combo.key(context)
         row_path = out / "rows" / f"{key}.json"
-        done = _read_json(row_path) if opts.resume else None
+        done = read_json(row_path) if opts.resume else None
         if isinstance(done, dict) and done.get("key") == key and done.get("data_key") == data_key:
             done_rows[key] = done
             continue
@@ -263,13 +255,13 @@ def _row(state: RowState, outcome: dict, out: Path, scheduler: Scheduler, latenc
     manifest = Manifest.for_artifact(state.export.artifact)
     quant = manifest.quantization or {}
     fb = quant.get("auto_fallback") or {}
-    merged = dict(state.merged)
-    logits = merged.pop("logits")
+    accuracy = dict(state.accuracy)
+    logits = accuracy.pop("logits")
     lat = outcome["latency"]
     row.update(artifact=state.export.artifact, size_mb=round(manifest.artifact_bytes / 1e6, 3),
                parity=manifest.parity.status, kept_float=fb.get("kept_float", []),
                float_params_fraction=fb.get("float_params_fraction"), export_warnings=state.export.warnings,
-               run_by=next(iter(state.shards.values())).engine, **merged,
+               run_by=next(iter(state.shards.values())).engine, **accuracy,
                logits_file=save_logits(logits, out / "rows" / f"{state.key}.logits.npy"),
                latency_ms=lat.median_ms if lat else None,
                latency_note=(lat.note if lat else "--bench-runs 0"),

@@ -20,6 +20,13 @@ REFERENCE = -1   # the PyTorch fp32 reference is row -1: its shards come first, 
 
 
 @dataclass
+class Merged:
+    logits: np.ndarray
+    labels: np.ndarray
+    unreadable: list[str]
+
+
+@dataclass
 class RowState:
     index: int
     combo: Combo | None           # None: the reference
@@ -27,20 +34,14 @@ class RowState:
     export: ExportRecord | None = None
     shards: dict[int, ShardResult] = field(default_factory=dict)
     reused: int = 0
-    merged: dict | None = None
+    merged: Merged | None = None       # the reference: its logits and labels, merged over shards
+    accuracy: dict | None = None       # a row: accuracy_row() against the reference, plus its logits
     failed: str | None = None
     finished: bool = False
 
     @property
     def label(self) -> str:
         return self.combo.label if self.combo else "PyTorch fp32 reference"
-
-
-@dataclass
-class Merged:
-    logits: np.ndarray
-    labels: np.ndarray
-    unreadable: list[str]
 
 
 class Scheduler:
@@ -136,9 +137,9 @@ class Scheduler:
             self.reference.merged = self.merge(self.reference)
             self.reference.finished = True
         for row in self.rows:
-            if row.failed is None and row.merged is None and row.export and len(row.shards) == len(self.shards):
+            if row.failed is None and row.accuracy is None and row.export and len(row.shards) == len(self.shards):
                 try:
-                    row.merged = self._accuracy(row)
+                    row.accuracy = self._accuracy(row)
                 except Exception as e:  # noqa: BLE001 - shards that disagree with the reference's images
                     self._fail(row, str(e))
                     continue

@@ -6,6 +6,8 @@ from collections import Counter
 
 
 class NullView:
+    """For reporters without a console (tests, library use): shows nothing."""
+
     def __enter__(self):
         return self
 
@@ -13,16 +15,16 @@ class NullView:
         return False
 
     def shard_done(self, node: str) -> None:
-        pass
+        """A shard finished on ``node``."""
 
     def shards_reused(self, n: int) -> None:
-        pass
+        """``n`` shards came from an earlier run (--resume)."""
 
     def row_done(self, line: str) -> None:
-        pass
+        """A row finished; ``line`` says how it went."""
 
     def refresh(self, running: dict[str, list[str]]) -> None:
-        pass
+        """What each node runs now."""
 
 
 class SweepView(NullView):

@@ -6,9 +6,11 @@ only paths every node sees and rebuild what they need (model, decoded images) th
 process and, for decoded images, in the shared cache folder."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import resource
 import shutil
 import socket
 import time
@@ -120,7 +122,8 @@ def load_spec_model(spec: SweepSpec):
                                     num_classes=spec.num_classes, img_size=spec.img_size)).eval()
 
 
-def _read_json(path: Path):
+def read_json(path: Path):
+    """A file a sweep wrote earlier, or None when it is missing or damaged (then it is made again)."""
     try:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -144,15 +147,12 @@ def export_task(spec: SweepSpec, combo: Combo, key: str) -> ExportRecord:
     art_root = Path(spec.cache) / "artifacts"
     art_root.mkdir(parents=True, exist_ok=True)
     dest = art_root / key
-    cached = _read_json(dest / "export.json")
-    if isinstance(cached, dict):
-        try:
-            artifact = dest / cached["artifact"]
-            # The artifact must still be the bytes its manifest recorded: a damaged entry is exported again.
-            if Manifest.for_artifact(artifact).artifact_sha256 == artifact_sha256(artifact):
-                return ExportRecord(key, str(artifact), cached["export_s"], True, cached["warnings"], node_name())
-        except (KeyError, TypeError, OSError, EffmodError):
-            pass
+    cached = read_json(dest / "export.json")
+    # A damaged entry (unreadable, or bytes that are no longer what its manifest recorded) is exported again.
+    with contextlib.suppress(KeyError, TypeError, OSError, EffmodError):
+        artifact = dest / cached["artifact"]
+        if Manifest.for_artifact(artifact).artifact_sha256 == artifact_sha256(artifact):
+            return ExportRecord(key, str(artifact), cached["export_s"], True, cached["warnings"], node_name())
     reporter = NullReporter()
     tmp = temp_dir(art_root)
     try:
@@ -176,11 +176,8 @@ def decoded_shard(spec: SweepSpec, data_key: str, shard: Shard):
     from ...eval.datasets import decode_samples
 
     path = Path(spec.cache) / "data" / data_key / f"{shard.name}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return z["images"], z["kept"], [str(p) for p in z["unreadable"]]
-    except (OSError, KeyError, ValueError):
-        pass
+    with contextlib.suppress(OSError, KeyError, ValueError), np.load(path, allow_pickle=False) as z:
+        return z["images"], z["kept"], [str(p) for p in z["unreadable"]]
     config = load_spec_model(spec).info.data_config
     samples = [(Path(p), lbl) for p, lbl in zip(shard.paths, shard.labels)]
     images, _, paths, bad = decode_samples(samples, config)
@@ -209,6 +206,7 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
     import torch
 
     from ...eval.datasets import normalize
+    from ..export import run_artifact  # a runtime failure names the artifact and its engine
 
     started, t0 = time.time(), time.perf_counter()
     images, kept, bad = decoded_shard(spec, data_key, shard)
@@ -223,8 +221,8 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
     else:
         runner = _runner(artifact, spec.threads)
         engine = runner.engine
-        outs = [np.asarray(runner(normalize(torch.from_numpy(images[i:i + chunk]), config).numpy()), np.float32)
-                for i in range(0, len(images), chunk)]
+        outs = [np.asarray(run_artifact(runner, normalize(torch.from_numpy(images[i:i + chunk]), config).numpy()),
+                           np.float32) for i in range(0, len(images), chunk)]
     logits = np.concatenate(outs) if outs else np.zeros((0, spec.num_classes), np.float32)
     return ShardResult(key, shard.index, logits.astype(np.float32), kept, bad, node_name(), engine, started,
                        time.perf_counter() - t0, os.getpid())
@@ -233,8 +231,6 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
 def latency_task(artifact: str, threads: int, runs: int, cpus_reserved: int) -> LatencyRecord:
     """Median latency in a fresh process (``bench``), on a node this task has reserved whole."""
     from ..bench import bench
-
-    import resource
 
     before, t0 = os.getloadavg()[0], time.perf_counter()
     busy0, own0 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
