@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (FORMS, GOLDEN, OUT, ExportFailed, emit_table, export_form, goal_verdict,  # noqa: E402
                      machine_info, time_interleaved)
 
-from effmod.commands.bench import bench  # noqa: E402
+from effmod.pipeline.latency import bench  # noqa: E402
 from effmod.deploy.graph_stats import count_macs  # noqa: E402
 from effmod.models import create_model, list_models  # noqa: E402
 

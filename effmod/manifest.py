@@ -12,8 +12,9 @@ from .errors import EffmodError
 from .eval.data_config import DataConfig
 from .parity import ParityResult
 from .precision import Precision
+from .recipe import Recipe, legacy_recipe
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the typed recipe (effmod.recipe); 1 (effmod 0.1.0) still loads
 
 
 def manifest_path(artifact: str | Path) -> Path:
@@ -81,17 +82,73 @@ class Delegation:
         return cls(**{f.name: d[f.name] for f in fields(cls)})
 
 
-def preprocessing(data_config: DataConfig) -> dict:
-    """The manifest's human- and app-readable preprocessing recipe."""
-    _, h, w = data_config.input_size
-    crop_pct = data_config.crop_pct or 1.0
-    return {
-        "mean": list(data_config.mean),
-        "std": list(data_config.std),
-        "scale": "pixel / 255",
-        "resize": {"shorter_side": int(round(max(h, w) / crop_pct)), "interpolation": data_config.interpolation},
-        "crop": {"size": [h, w], "crop_pct": crop_pct, "mode": "center"},
-    }
+@dataclass(frozen=True)
+class Preprocessing:
+    """What an app does to a photo before the artifact sees it: resize the shorter side, centre-crop,
+    scale to [0, 1], normalise with mean/std."""
+
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    shorter_side: int
+    interpolation: str
+    crop_size: tuple[int, int]
+    crop_pct: float
+
+    @classmethod
+    def of(cls, data_config: DataConfig) -> Preprocessing:
+        _, h, w = data_config.input_size
+        crop_pct = data_config.crop_pct or 1.0
+        return cls(tuple(data_config.mean), tuple(data_config.std), int(round(max(h, w) / crop_pct)),
+                   data_config.interpolation, (h, w), crop_pct)
+
+    def to_dict(self) -> dict:
+        return {"mean": list(self.mean), "std": list(self.std), "scale": "pixel / 255",
+                "resize": {"shorter_side": self.shorter_side, "interpolation": self.interpolation},
+                "crop": {"size": list(self.crop_size), "crop_pct": self.crop_pct, "mode": "center"}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Preprocessing:
+        three = lambda v: isinstance(v, list) and len(v) == 3 and all(isinstance(x, (int, float)) for x in v)  # noqa: E731
+        if not (isinstance(d, dict) and three(d.get("mean")) and three(d.get("std"))
+                and isinstance(d.get("resize"), dict) and isinstance(d.get("crop"), dict)):
+            raise ValueError("preprocessing needs mean/std (3 numbers each), resize and crop")
+        resize, crop = d["resize"], d["crop"]
+        size = crop.get("size") or [0, 0]
+        return cls(tuple(d["mean"]), tuple(d["std"]), int(resize.get("shorter_side") or 0),
+                   resize.get("interpolation") or "bicubic", (int(size[0]), int(size[1])),
+                   float(crop.get("crop_pct") or 1.0))
+
+
+@dataclass(frozen=True)
+class Component:
+    """A converter or runtime and its version; ``also``: versions of the libraries it needs."""
+
+    name: str
+    version: str | None
+    also: dict[str, str | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, **self.also}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Component:
+        return cls(d["name"], d.get("version"), {k: v for k, v in d.items() if k not in ("name", "version")})
+
+
+@dataclass(frozen=True)
+class Versions:
+    torch: str
+    converter: Component
+    runtime: Component
+    effmod: str
+
+    def to_dict(self) -> dict:
+        return {"torch": self.torch, "converter": self.converter.to_dict(), "runtime": self.runtime.to_dict(),
+                "effmod": self.effmod}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Versions:
+        return cls(d["torch"], Component.from_dict(d["converter"]), Component.from_dict(d["runtime"]), d["effmod"])
 
 
 @dataclass
@@ -109,32 +166,34 @@ class Manifest:
     deploy_form: dict | None           # rewrite counts + options; None with --no-deploy-form
     input: TensorSpec
     output: TensorSpec
-    preprocessing: dict
+    preprocessing: Preprocessing
     labels: list[str] | None
-    versions: dict                     # torch, converter, runtime, effmod
+    versions: Versions
     parity: ParityResult
     delegation: Delegation | None
     notes: list[str]
     export_seconds: float
     created: str
-    quantization: dict | None = None   # the INT8 recipe, calibration and fallback facts
+    recipe: Recipe                     # what it was built with; validate, debug and the sweep rebuild from it
     path: str | None = field(default=None, compare=False)  # where the artifact lies; not written to the file
 
     def data_config(self) -> DataConfig:
         """The preprocessing the artifact expects, as the model's data config."""
         pre = self.preprocessing
-        shape = [d for d in self.input.shape]
-        return DataConfig(input_size=(3, int(shape[2]), int(shape[3])) if self.input.layout != "NHWC"
-                          else (3, int(shape[1]), int(shape[2])),
-                          mean=tuple(pre["mean"]), std=tuple(pre["std"]),
-                          interpolation=pre["resize"].get("interpolation") or "bicubic",
-                          crop_pct=pre["crop"].get("crop_pct") or 1.0,
-                          labels=tuple(self.labels) if self.labels else None)
+        shape = self.input.shape
+        hw = (int(shape[2]), int(shape[3])) if self.input.layout != "NHWC" else (int(shape[1]), int(shape[2]))
+        return DataConfig(input_size=(3, *hw), mean=pre.mean, std=pre.std, interpolation=pre.interpolation,
+                          crop_pct=pre.crop_pct, labels=tuple(self.labels) if self.labels else None)
+
+    @property
+    def quantization(self) -> dict | None:
+        """The INT8 recipe as effmod 0.1.0 wrote it (for people and apps); effmod reads ``recipe``."""
+        return self.recipe.quantization_view()
 
     def to_dict(self, with_path: bool = False) -> dict:
         d = {"effmod_manifest": MANIFEST_VERSION}
         for f in fields(self):
-            if f.name in ("quantization", "path"):
+            if f.name == "path":
                 continue
             value = getattr(self, f.name)
             d[f.name] = value.to_dict() if hasattr(value, "to_dict") else value
@@ -148,16 +207,22 @@ class Manifest:
     def from_dict(cls, d: dict, source: str = "manifest") -> Manifest:
         if not isinstance(d, dict) or "effmod_manifest" not in d:
             raise EffmodError(f"{source} is not an effmod manifest", hint="re-export the artifact with effmod export")
+        if isinstance(d["effmod_manifest"], int) and d["effmod_manifest"] > MANIFEST_VERSION:
+            raise EffmodError(f"{source} is a manifest of version {d['effmod_manifest']}, newer than this effmod's "
+                              f"{MANIFEST_VERSION}", hint="upgrade effmod to read it")
         try:
-            values = {f.name: d.get(f.name) for f in fields(cls)}
-            values["input"] = TensorSpec.from_dict(d["input"])
-            values["output"] = TensorSpec.from_dict(d["output"])
-            values["parity"] = ParityResult.from_dict(d["parity"])
-            values["delegation"] = Delegation.from_dict(d["delegation"]) if d.get("delegation") else None
-            values["notes"] = list(d.get("notes") or [])
-            missing = [k for k in ("model", "target", "precision", "artifact", "preprocessing") if values[k] is None]
+            missing = [k for k in ("model", "target", "precision", "artifact", "preprocessing", "input", "output",
+                                   "parity", "versions") if d.get(k) is None]
             if missing:
                 raise KeyError(missing[0])
+            values = {f.name: d.get(f.name) for f in fields(cls) if f.name != "path"}
+            values.update(input=TensorSpec.from_dict(d["input"]), output=TensorSpec.from_dict(d["output"]),
+                          parity=ParityResult.from_dict(d["parity"]),
+                          delegation=Delegation.from_dict(d["delegation"]) if d.get("delegation") else None,
+                          notes=list(d.get("notes") or []), preprocessing=Preprocessing.from_dict(d["preprocessing"]),
+                          versions=Versions.from_dict(d["versions"]))
+            values["recipe"] = (Recipe.from_dict(d["recipe"], source) if "recipe" in d
+                                else legacy_recipe(d, source))
             m = cls(**values)
             m._check_types()
             return m
@@ -182,14 +247,8 @@ class Manifest:
              f"input shape {shape!r} is not [N, C, H, W]")
         need(self.input.layout in (None, "NCHW", "NHWC"), f"input layout {self.input.layout!r}")
         need(isinstance(self.output.shape, list), f"output shape {self.output.shape!r}")
-        pre = self.preprocessing
-        need(isinstance(pre, dict) and all(isinstance(pre.get(k), list) and len(pre[k]) == 3
-                                           and all(isinstance(v, (int, float)) for v in pre[k]) for k in ("mean", "std"))
-             and isinstance(pre.get("resize"), dict) and isinstance(pre.get("crop"), dict),
-             "preprocessing needs mean/std (3 numbers each), resize and crop")
         need(self.labels is None or (isinstance(self.labels, list) and all(isinstance(v, str) for v in self.labels)),
              "labels must be a list of strings")
-        need(self.quantization is None or isinstance(self.quantization, dict), "quantization must be a mapping")
 
     @classmethod
     def read(cls, artifact: str | Path) -> Manifest | None:

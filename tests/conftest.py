@@ -57,7 +57,7 @@ def small_artifacts(tmp_path_factory):
     """xxs with a saved random 10-class checkpoint at 64 px, exported once to all four targets:
     {target: artifact path}. Tests that change an artifact copy it first."""
     pytest.importorskip("coremltools", reason="coremltools not installed (pip install -e '.[all]')")
-    from effmod.commands.export import ExportOptions, run_export
+    from effmod.pipeline import ExportOptions, run_export
     from effmod.console import NullReporter
     from effmod.models import create_model
 

@@ -180,12 +180,12 @@ WORKER = textwrap.dedent("""
     import numpy as np
     from effmod.errors import EffmodError
     from effmod.targets import load_runner
-    from effmod.commands.export import ValidationData, check_artifact
+    from effmod.pipeline import ValidationData, run_parity
     for path in sys.argv[1:]:
         print(json.dumps({"path": path, "outcome": "started"}), flush=True)
         try:
             zeros = ValidationData(np.zeros((2, 3, 64, 64), np.float32), "zeros", in_distribution=False)
-            check_artifact(path, None, zeros, np.zeros((2, 10), np.float32), "fp32")
+            run_parity(path, None, zeros, np.zeros((2, 10), np.float32), "fp32")
             outcome, msg = "ran", ""
         except EffmodError as e:
             outcome, msg = "effmod_error", str(e)
@@ -325,6 +325,6 @@ def test_the_next_run_cleans_a_killed_run_s_build_folder(checkpoint, tmp_path):
     assert not list(out.glob(".effmod-tmp-*")) and list(out.glob("*.onnx"))
     live = out / f".effmod-tmp-{os.getpid()}-keep"  # a live run's folder is left alone
     live.mkdir()
-    from effmod.commands.export import clean_stale_temp
+    from effmod.placement import clean_stale_temp
 
     assert clean_stale_temp(out) == 0 and live.is_dir()

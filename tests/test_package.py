@@ -14,7 +14,7 @@ from PIL import Image
 
 from effmod.cli import main
 from effmod.errors import EffmodError
-from effmod.commands.package import APPS, package_app
+from effmod.commands.package.project import APPS, package_app
 from effmod.commands.package.app_config import CONFIG_FILE, LABELS_FILE, SELFTEST_FILE
 from effmod.targets import load_runner
 

@@ -14,7 +14,7 @@ from PIL import Image
 from effmod.cli import main
 from effmod.errors import EffmodError
 from effmod.models import create_model
-from effmod.commands.sweep import build_grid
+from effmod.commands.sweep.grid import build_grid
 from effmod.commands.sweep.report import goal_check, pareto_front
 
 CLASSES = ["a", "b", "c"]

@@ -200,9 +200,9 @@ def test_ray_missing_names_the_extra(tmp_path, capsys, monkeypatch):
 
 PROBE = """
 import sys
-from effmod.commands.sweep.engine import RayEngine, check_shared_paths
+from effmod.commands.sweep.backends import RayBackend, check_shared_paths
 from effmod.errors import EffmodError
-engine = RayEngine(sys.argv[1], None, 1)
+engine = RayBackend(sys.argv[1], None, 1)
 try:
     check_shared_paths(engine, {"cache": sys.argv[2]})  # every node sees it: no error
     print("all nodes see the cache")

@@ -11,7 +11,7 @@ from effmod.cli import main
 from effmod.errors import EffmodError
 from effmod.eval.datasets import load_labelled_images
 from effmod.models import create_model
-from effmod.commands.train import TrainConfig, train
+from effmod.commands.train.loop import TrainConfig, train
 
 CLASSES = ["blue", "green", "red"]
 
@@ -62,7 +62,7 @@ def test_train_learns_and_writes_loadable_weights(folders, tmp_path):
     assert sorted(d.name for d in sample.iterdir()) == CLASSES
     assert all(len(list((sample / c).iterdir())) == 8 for c in CLASSES)  # all 8 val images per class (<= 200)
     assert str(folders[0]) in model.info.data_config.dataset
-    from effmod.commands.export import validation_data
+    from effmod.pipeline import validation_data
 
     v = validation_data(model, None)
     assert v.in_distribution and len(v.x) == 24 and v.path == str(sample)

@@ -1,93 +1,76 @@
-"""``effmod bench``: latency of artifacts in their own runtimes, each timed in a fresh process.
-
-A runtime's thread pool disturbs another's in the same process, and peak RSS only means something
-per process, so every artifact gets its own worker (``python -m effmod.commands.bench ARTIFACT ...``)."""
+"""``effmod bench ARTIFACT...``: latency of artifacts, each in its own process (``pipeline.latency``), or
+on an Android phone with the runtime's own benchmark binary (``pipeline.latency_adb``)."""
 from __future__ import annotations
 
-import json
-import resource
-import statistics
-import subprocess
-import sys
-import time
+import argparse
 from pathlib import Path
 
-import numpy as np
+from rich.console import Console
+from rich.table import Table
 
 from ..errors import EffmodError
-from ..machine import machine_info
-from ..manifest import Manifest
-from ..targets import for_artifact, load_runner
+from .base import Command, json_option, threads_option, write_json
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("artifacts", nargs="+", metavar="ARTIFACT")
+    threads_option(p, default=2)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--runs", type=int, default=100)
+    json_option(p, "the results")
+    p.add_argument("--adb", action="store_true", help="run on an Android phone with the runtime's benchmark binary")
+    p.add_argument("--serial", help="adb device serial")
+    p.add_argument("--runner", dest="phone_binary", metavar="BINARY",
+                   help="with --adb: benchmark_model (.tflite) or executor_runner (.pte) built for the phone")
+    p.add_argument("--adb-path", default="adb", help="adb executable (default: adb on PATH)")
 
 
-def measure(path: str, threads: int, warmup: int, runs: int) -> dict:
-    """Time one artifact in this process (the worker side)."""
-    import importlib
+def _measure(args: argparse.Namespace, console: Console) -> list[dict]:
+    if args.adb:
+        from ..pipeline.latency_adb import bench_adb
 
-    target = for_artifact(path)
-    # Imported before the clock starts, so load_ms is the artifact's load, not the library's import.
-    t0 = time.perf_counter()
-    importlib.import_module(target.runtime_module or target.converter_modules[0])
-    import_ms = (time.perf_counter() - t0) * 1e3
-    rss_before = _rss_mb()
-    t0 = time.perf_counter()
-    runner = load_runner(path, threads=threads)
-    load_ms = (time.perf_counter() - t0) * 1e3
-    manifest = Manifest.read(path)
-    shape = manifest.input.shape if manifest else [1, 3, 224, 224]
-    shape = [1 if not isinstance(d, int) else d for d in shape]
-    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    t0 = time.perf_counter()
-    runner._run_one(x)  # noqa: SLF001 - the artifact's own batch, without the batching wrapper
-    first_ms = (time.perf_counter() - t0) * 1e3
-    for _ in range(warmup):
-        runner._run_one(x)  # noqa: SLF001
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        runner._run_one(x)  # noqa: SLF001
-        times.append((time.perf_counter() - t) * 1e3)
-    times.sort()
-    return {
-        "artifact": str(path), "runtime": runner.runtime, "runtime_version": runner.version, "engine": runner.engine,
-        "threads": threads, "warmup": warmup, "runs": runs, "import_ms": round(import_ms, 1),
-        "load_ms": round(load_ms, 2),
-        "first_ms": round(first_ms, 3), "median_ms": round(statistics.median(times), 3),
-        "p90_ms": round(times[min(len(times) - 1, int(0.9 * len(times)))], 3),
-        "min_ms": round(times[0], 3), "max_ms": round(times[-1], 3),
-        # peak RSS of the process, and what the runtime library alone took before the artifact was loaded
-        "peak_rss_mb": round(_rss_mb(), 1), "rss_after_import_mb": round(rss_before, 1),
-        "batch": shape[0], "precision": manifest.precision if manifest else None,
-        "model": manifest.model if manifest else None,
-    }
+        if not args.phone_binary:
+            raise EffmodError("--adb needs --runner PATH", hint="LiteRT benchmark_model for .tflite, ExecuTorch "
+                                                               "executor_runner for .pte (effmod never downloads one)")
+        return [bench_adb(a, args.phone_binary, args.serial, args.threads, args.warmup, args.runs, args.adb_path)
+                for a in args.artifacts]
+    from ..pipeline.latency import bench
+
+    for a in args.artifacts:
+        if not Path(a).exists():
+            raise EffmodError(f"artifact not found: {a}")
+    rows = []
+    with console.status("timing ..."):
+        for a in args.artifacts:
+            rows.append(bench(a, args.threads, args.warmup, args.runs))
+            console.print(f"[green]✓[/] {Path(a).name}")
+    return rows
 
 
-def bench(path: str | Path, threads: int = 2, warmup: int = 10, runs: int = 100) -> dict:
-    """Run ``measure`` in a fresh worker process; a failure becomes a row with its reason."""
-    path = Path(path)
-    if not path.exists():
-        raise EffmodError(f"artifact not found: {path}")
-    if for_artifact(path).name == "coreml":
-        from ..versions import coreml_predict_available
+def run(args: argparse.Namespace, console: Console) -> int:
+    from ..machine import machine_info
 
-        if not coreml_predict_available():
-            # The ML-program executor checks numbers; its speed says nothing about Core ML on a device.
-            return {"artifact": str(path), "runtime": "coreml", "status": "not_timed",
-                    "reason": "Core ML runs only on macOS/iOS; time it on a Mac or with the iOS demo app"}
-    if runs < 1 or warmup < 0:
-        raise EffmodError("--runs must be ≥ 1 and --warmup ≥ 0")
-    proc = subprocess.run([sys.executable, "-m", "effmod.commands.bench", str(path), str(threads), str(warmup), str(runs)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"artifact": str(path), "status": "failed", "reason": tail}
-    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "status": "ok", "machine": machine_info()}
+    rows = _measure(args, console)
+    m = machine_info()
+    where = f"adb device {rows[0]['device']['model']}" if args.adb else f"{m['cpu']}, {m['cores']} cores"
+    table = Table(title=f"effmod bench: {where}, {args.threads} threads, {args.runs} runs after {args.warmup} warm-up")
+    for c in ("artifact", "runtime", "load ms", "first ms", "median ms", "p90 ms", "min ms", "max ms", "peak RSS MB"):
+        table.add_column(c)
+    fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    for r in rows:
+        if r["status"] != "ok":
+            table.add_row(Path(r["artifact"]).name, r.get("runtime", "?"), f"[yellow]{r['status']}[/]: {r['reason']}",
+                          *["-"] * 6)
+            continue
+        table.add_row(Path(r["artifact"]).name, r["runtime"], fmt(r.get("load_ms")), fmt(r.get("first_ms")),
+                      fmt(r.get("median_ms") or r.get("mean_ms")), fmt(r.get("p90_ms")), fmt(r.get("min_ms")),
+                      fmt(r.get("max_ms")), fmt(r.get("peak_rss_mb")))
+    console.print(table)
+    if args.adb and any(r.get("median_ms") is None for r in rows):
+        console.print("median column shows the mean where the phone's runner prints no median")
+    write_json(args.json, {"machine": m, "results": rows})
+    return 1 if any(r["status"] == "failed" for r in rows) else 0
 
 
-if __name__ == "__main__":  # worker: python -m effmod.commands.bench ARTIFACT THREADS WARMUP RUNS
-    _path, _threads, _warmup, _runs = sys.argv[1:5]
-    print(json.dumps(measure(_path, int(_threads), int(_warmup), int(_runs))))
+COMMAND = Command("bench", "latency of artifacts in their runtimes (each in its own process), or on a phone via adb",
+                  add_arguments, run)

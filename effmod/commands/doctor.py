@@ -8,7 +8,8 @@ import warnings
 from rich.console import Console
 from rich.table import Table
 
-from ..targets import TARGETS
+from ..errors import first_line
+from .base import Command
 from ..versions import PINS, coreml_predict_available, effmod_version, installed, pin_ok
 
 
@@ -20,10 +21,12 @@ def _try_import(module: str) -> str | None:
             importlib.import_module(module)
         return None
     except Exception as e:  # noqa: BLE001 - any import failure is a finding to report
-        return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        return first_line(e)
 
 
 def run_doctor(console: Console) -> int:
+    from ..targets import TARGETS
+
     ok = True
     table = Table(title=f"effmod {effmod_version()} on {platform.system()} {platform.machine()}, "
                         f"Python {platform.python_version()}")
@@ -55,3 +58,7 @@ def run_doctor(console: Console) -> int:
     console.print("[green]all pinned packages present; every target imports[/]" if ok else
                   "[red]problems found[/]: reinstall with  pip install -e \".[all,dev]\"")
     return 0 if ok else 1
+
+
+COMMAND = Command("doctor", "check installed versions and which targets work here", lambda p: None,
+                  lambda args, console: run_doctor(console))

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
+import argparse
 
-from ..console import Reporter
-from ..deploy import reparameterize
+from rich.console import Console
+from rich.table import Table
+
 from ..errors import EffmodError
-from ..models import create_model
-from ..quantize.calibration import load_calibration
-from ..quantize.sensitivity import sensitivity, split_calibration
-from ..targets import TARGETS, by_name
+from .base import Command, model_options
 
 
 @dataclass
@@ -29,7 +27,15 @@ class ReportOptions:
     output: str = "effmod-out"
 
 
-def run_report(opts: ReportOptions, reporter: Reporter) -> dict:
+def run_report(opts: ReportOptions, reporter) -> dict:
+    import torch
+
+    from ..deploy import reparameterize
+    from ..models import create_model
+    from ..quantize.calibration import load_calibration
+    from ..quantize.sensitivity import sensitivity, split_calibration
+    from ..targets import TARGETS, by_name
+
     target = by_name(opts.target)
     if not target.has_float_islands:
         covered = ", ".join(t.name for t in TARGETS if t.has_float_islands)
@@ -48,7 +54,7 @@ def run_report(opts: ReportOptions, reporter: Reporter) -> dict:
         result = sensitivity(deploy, torch.from_numpy(calib[:1]), calib, eval_x, target.default_keep_float,
                              progress=update)
     result.update({"model": opts.model, "weights": opts.weights, "target": opts.target,
-                   "calibration": {**cal.manifest(), "used_for_observers": len(calib), "used_for_sqnr": len(eval_x)}})
+                   "calibration": {**asdict(cal.facts()), "used_for_observers": len(calib), "used_for_sqnr": len(eval_x)}})
     return result
 
 
@@ -67,3 +73,37 @@ def write_report(result: dict, output: str) -> tuple[Path, Path]:
     lines += [f"| {i + 1} | {r['unit']} | {r['kind']} | {r['sqnr_db']:.1f} |" for i, r in enumerate(result["units"])]
     mpath.write_text("\n".join(lines) + "\n")
     return jpath, mpath
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    model_options(p)
+    p.add_argument("--target", default="executorch", help="a target with an INT8 recipe of float islands "
+                                                          "(executorch or coreml)")
+    p.add_argument("--calib", help="folder of calibration images (default: built-in photos, with a warning)")
+    p.add_argument("--calib-size", type=int, default=96)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default="effmod-out", help="where the JSON and Markdown report go")
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    from ..console import ConsoleReporter
+
+    opts = ReportOptions(model=args.model, weights=args.weights, num_classes=args.num_classes, img_size=args.img_size,
+                         target=args.target, calib=args.calib, calib_size=args.calib_size, seed=args.seed,
+                         output=args.output)
+    result = run_report(opts, ConsoleReporter(console, debug=args.debug))
+    base = result["all_quantized"]
+    table = Table(title=f"INT8 sensitivity, {args.model} ({args.target}): all quantized {base['sqnr_db']:.1f} dB "
+                        f"vs fp32; most sensitive first")
+    for col in ("rank", "unit", "kind", "SQNR dB, only this unit INT8", "top-1 agr."):
+        table.add_column(col)
+    for i, r in enumerate(result["units"]):
+        table.add_row(str(i + 1), r["unit"], r["kind"], f"{r['sqnr_db']:.1f}", f"{r['top1_agreement']:.0%}")
+    console.print(table)
+    jpath, mpath = write_report(result, args.output)
+    console.print(f"report: {jpath} and {mpath}; keep units in float with --keep-float UNIT or let --auto-fallback choose")
+    return 0
+
+
+COMMAND = Command("quantize-report", "per-block INT8 sensitivity (SQNR vs fp32) on calibration images",
+                  add_arguments, run)

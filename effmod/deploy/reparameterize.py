@@ -15,31 +15,16 @@ What it does (each counted in the report):
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn as nn
 
+from ..recipe import DeployOptions
 from ..models.efficientmod import AttentionBlock, EfficientMod, ModulationBlock, PatchEmbed
 from .modules import (ChannelNorm, DeployAttentionBlock, DeployEfficientMod, DeployHead, DeployModulationBlock,
                              DeployPatchEmbed, SplitDepthwiseConv)
 from .folding import (fold_bn_into_conv, fold_input_affine, fold_output_scale, linear_as_conv1x1,
                       norm_affine, tile_output_channels)
-
-
-@dataclass(frozen=True)
-class DeployOptions:
-    """Graph details chosen per target by measurement (docs/deploy-form.md)."""
-
-    channel_mean: Literal["reduce", "conv"] = "reduce"  # mean over dim 1, or a constant 1×1 conv
-    split_large_dw: bool = False     # depthwise kernels over 25 taps (XNNPACK's fast limit) -> exact dilated parts
-    # Fold the context's repeat over the channel groups into g's rows (g: D -> group*D channels). It costs
-    # (group-1)*D*C MACs per pixel, but the multiply becomes plain elementwise: litert-torch wraps the
-    # broadcast form's channel-splitting view [B, group, D, H*W] in an NHWC<->NCHW transpose pair.
-    tile_context: bool = False
-    # Channel norms scaled before squaring (ChannelNorm.scaled): fp16 programs (Core ML) overflow otherwise
-    scaled_norm: bool = False
 
 
 def _is_bn(m: nn.Module) -> bool:

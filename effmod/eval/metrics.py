@@ -46,3 +46,28 @@ def compare(ref: np.ndarray, out: np.ndarray) -> Metrics:
     top5 = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(ref5, out5)]))
     return Metrics(max_abs=float(np.abs(err).max()), mean_abs=float(np.abs(err).mean()), cosine=float(cos.min()),
                    sqnr_db=sqnr_db(ref, out), top1_agreement=top1, top5_agreement=top5, non_finite=non_finite)
+
+
+@dataclass
+class TensorStats:
+    """Error of one tensor against its reference, accumulated over images (effmod debug)."""
+
+    signal: float = 0.0
+    noise: float = 0.0
+    max_abs: float = 0.0
+    cosine: float = 1.0
+
+    def add(self, ref: np.ndarray, out: np.ndarray) -> None:
+        ref, out = np.asarray(ref, np.float64).ravel(), np.asarray(out, np.float64).ravel()
+        err = out - ref
+        self.signal += float(ref @ ref)
+        self.noise += float(err @ err)
+        self.max_abs = max(self.max_abs, float(np.abs(err).max()) if err.size else 0.0)
+        denom = np.linalg.norm(ref) * np.linalg.norm(out)
+        self.cosine = min(self.cosine, float(ref @ out / denom) if denom else 1.0)
+
+    @property
+    def sqnr_db(self) -> float:
+        if self.noise == 0:
+            return float("inf")
+        return float(10 * np.log10(max(self.signal, 1e-30) / self.noise))

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from ..errors import EffmodError
+from ..errors import EffmodError, first_line
 
 # Keys under which training scripts (timm, DeiT, the official release) wrap the weights.
 WRAPPER_KEYS = ("state_dict", "model", "state_dict_ema", "model_ema")
@@ -45,7 +45,7 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
         try:
             obj = load_file(str(path))
         except Exception as e:  # noqa: BLE001 - any parse failure of a user's file is that file's problem
-            raise EffmodError(f"{path} is not a readable .safetensors file ({_first(e)})",
+            raise EffmodError(f"{path} is not a readable .safetensors file ({first_line(e)})",
                               hint="re-save it, or pass the original checkpoint") from None
     else:
         try:
@@ -54,10 +54,10 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
                 obj = torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as e:
             # weights_only refuses pickles that would run code: say so, never load them another way
-            raise EffmodError(f"{path} is not a PyTorch checkpoint effmod can read: {_first(e)}",
+            raise EffmodError(f"{path} is not a PyTorch checkpoint effmod can read: {first_line(e)}",
                               hint="expected a state dict saved with torch.save") from None
         except Exception as e:  # noqa: BLE001 - text files, truncations and bit flips surface as many types
-            raise EffmodError(f"{path} is not a PyTorch checkpoint ({_first(e)})",
+            raise EffmodError(f"{path} is not a PyTorch checkpoint ({first_line(e)})",
                               hint="expected a state dict saved with torch.save; is the file complete?") from None
     meta = {k: obj[k] for k in META_KEYS if isinstance(obj, dict) and k in obj} if isinstance(obj, dict) else {}
     n = meta.get("num_classes")
@@ -65,11 +65,6 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
         raise EffmodError(f"{path} records num_classes {n!r}, not a positive integer",
                           hint="re-save it with effmod train, or save only the state dict")
     return _unwrap(obj, path), meta
-
-
-def _first(e: Exception) -> str:
-    text = str(e).strip()
-    return f"{type(e).__name__}: {text.splitlines()[0][:160]}" if text else type(e).__name__
 
 
 def _unwrap(obj, path: Path) -> dict[str, torch.Tensor]:

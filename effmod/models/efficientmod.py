@@ -255,14 +255,6 @@ class EfficientMod(nn.Module):
     def variant(self) -> str:
         return self.info.name
 
-    @property
-    def data_config(self):
-        """Deprecated: use ``model.info.data_config`` (a ``DataConfig``)."""
-        import warnings
-
-        warnings.warn("model.data_config is deprecated; use model.info.data_config", DeprecationWarning, stacklevel=2)
-        return self.info.data_config
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.patch_embed(x.permute(0, 2, 3, 1))
         for layer in self.layers:

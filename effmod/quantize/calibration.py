@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import EffmodError
 from ..eval.data_config import DataConfig
+from ..recipe import BUILTIN_CALIBRATION, CalibrationFacts
 from ..eval.images import is_unreadable, list_images, load_batch, load_rgb, preprocess, sample_photo_paths
 
 MIN_RECOMMENDED = 100
@@ -31,12 +32,13 @@ class CalibrationSet:
     size: int | None = None            # what was asked for (--calib-size), with the seed: enough to redraw it
     seed: int = 0
 
-    BUILTIN = "built-in sample photos"
+    BUILTIN = BUILTIN_CALIBRATION
 
-    def manifest(self) -> dict:
-        return {"source": self.source, "n_images": int(len(self.images)), "files_sha256": self.files_sha256,
-                "classes": self.classes, "skipped_unreadable": self.skipped_unreadable, "warnings": self.warnings,
-                "size": self.size, "seed": self.seed}
+    def facts(self) -> CalibrationFacts:
+        """What the recipe records: enough to draw the same images again and prove it."""
+        return CalibrationFacts(source=self.source, size=int(self.size or len(self.images)), seed=self.seed,
+                                n_images=int(len(self.images)), files_sha256=self.files_sha256, classes=self.classes,
+                                skipped_unreadable=self.skipped_unreadable, warnings=tuple(self.warnings))
 
 
 def _balanced_sample(paths: list[Path], root: Path, size: int, seed: int) -> tuple[list[Path], int | None]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import EffmodError
+from ..errors import EffmodError, wrapped
 from ..manifest import TensorSpec
-from .base import ExportJob, Runner, Target, TargetResult
+from .base import DebugSupport, ExportJob, OpRow, Runner, Target, TargetResult
 from .coreml import COREML
 from .executorch import EXECUTORCH
 from .onnx import ONNX
@@ -52,11 +52,10 @@ def load_runner(path: str | Path, threads: int | None = None, input_spec: Tensor
     except EffmodError:
         raise
     except Exception as e:  # noqa: BLE001 - a runtime refusing a file is that file's problem
-        text = str(e).strip()
-        detail = f"{type(e).__name__}: {text.splitlines()[0][:160]}" if text else type(e).__name__
-        raise EffmodError(f"{path} is truncated or not {target.artifact_kind} ({detail})",
-                          hint="re-export it with effmod export") from None
+        raise wrapped(e, f"{path} is truncated or not {target.artifact_kind}",
+                      hint="re-export it with effmod export") from None
 
 
-__all__ = ["TARGETS", "TARGET_NAMES", "COREML", "TFLITE", "EXECUTORCH", "ONNX", "Target", "ExportJob", "TargetResult", "Runner", "by_name",
+__all__ = ["TARGETS", "TARGET_NAMES", "COREML", "TFLITE", "EXECUTORCH", "ONNX", "Target", "ExportJob", "TargetResult",
+           "Runner", "DebugSupport", "OpRow", "by_name",
            "for_artifact", "load_runner"]

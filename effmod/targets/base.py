@@ -6,16 +6,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import torch
 
-from ..deploy import DeployOptions
 from ..errors import EffmodError
 from ..eval.data_config import DataConfig
-from ..manifest import Delegation, Manifest, TensorSpec
+from ..manifest import Component, Delegation, Manifest, TensorSpec
 from ..precision import Precision
+from ..recipe import DeployOptions
 
 @dataclass
 class ExportJob:
@@ -37,13 +37,13 @@ class ExportJob:
 
 @dataclass
 class TargetResult:
-    converter: dict                    # {"name": ..., "version": ...}
-    runtime: dict                      # {"name": ..., "version": ...}
+    converter: Component
+    runtime: Component
     input: TensorSpec
     output: TensorSpec
     delegation: Delegation | None = None
     notes: list[str] = field(default_factory=list)
-    quantization: dict | None = None   # INT8 recipe, for the manifest
+    quantizer: dict[str, Any] | None = None  # the quantizer's own description of its scheme (recipe.quantizer)
     # Quantized artifacts: a PyTorch model computing the same quantization in float (PT2E fake-quant,
     # or fake-quantized weights) - the simulated reference parity judges correctness against.
     fake_quant: torch.nn.Module | None = None
@@ -98,17 +98,23 @@ class Runner(ABC):
     def _run_one(self, x: np.ndarray) -> np.ndarray:
         """Run one fixed-size batch (NCHW float32) and return float32 logits."""
 
+    def run_batch(self, x: np.ndarray) -> np.ndarray:
+        """One batch of exactly the artifact's batch size, as fed (what latency measures: no batching loop)."""
+        return self._run_one(np.ascontiguousarray(x, dtype=np.float32))
+
     def run_outputs(self, x: np.ndarray) -> list[np.ndarray]:
         """Every graph output of one batch, in the graph's order (artifacts with several outputs)."""
         return [self._run_one(x)]
-
-    exposes_intermediates = False  # whether intermediates() reads tensors of the artifact itself
 
     def intermediates(self, x: np.ndarray, candidates: dict[str, list[str]]) -> dict[str, np.ndarray]:
         """For one batch: for each key, the value of the first of its candidate tensor names (the PyTorch
         graph's node names) that the artifact has. Keys with no such tensor are left out."""
         raise EffmodError(f"{self.runtime} does not expose the intermediate tensors of {self.path.name}",
                           hint="effmod debug rebuilds the conversion with block outputs exposed instead")
+
+    def op_report(self, x: np.ndarray, reference: dict[str, np.ndarray]):
+        """Op-level comparison for runtimes that observe every op (``Target.debug.op_level``)."""
+        raise EffmodError(f"{self.runtime} has no op-level view of {self.path.name}")
 
     def _to_layout(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if self.input_layout == "NHWC" else x
@@ -126,8 +132,43 @@ def dequantize_output(y: np.ndarray, scale: float, zero_point: int) -> np.ndarra
 
 
 @dataclass(frozen=True)
+class OpRow:
+    """One op of an artifact against the PyTorch node it was converted from (op-level debug)."""
+
+    index: int
+    op_type: str
+    mil_name: str                  # the op's output name in the artifact (Core ML: the MIL name)
+    module: str
+    sqnr_db: float
+    max_abs: float
+    drop_db: float | None          # SQNR lost in this op, vs the worst of its inputs
+
+
+@dataclass(frozen=True)
+class DebugSupport:
+    """How ``effmod debug`` reads an artifact's block outputs.
+
+    ``taps``: "artifact" reads them from the artifact itself (``Runner.intermediates``); "rebuild"
+    converts the deploy form again with every block output as a graph output (XNNPACK hides
+    intermediates inside its delegate). ``refused``: precisions whose blocks cannot be compared, and why.
+    ``tensor_graphs``: the ``torch.export`` graphs whose node names the artifact's tensors carry.
+    ``op_level``: precisions with an op-by-op view (``Runner.op_report``)."""
+
+    taps: Literal["artifact", "rebuild"]
+    refused: dict[str, str] = field(default_factory=dict)
+    runner_options: dict[str, Any] = field(default_factory=dict)
+    tensor_graphs: Callable[..., list] | None = None   # (model, manifest, example) -> [(graph, name prefix)]
+    op_level: tuple[Precision, ...] = ()
+
+
+def always_timed() -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
 class Target:
-    """Everything effmod knows about one target, in one record."""
+    """Everything effmod knows about one target, in one record. Generic code asks the record; it never
+    compares a target's name."""
 
     name: str                                     # what --target takes
     suffix: str                                   # artifact file/folder suffix, e.g. ".tflite"
@@ -145,6 +186,15 @@ class Target:
     reference_desc: str | None = None
     # correctness bounds of this target's quantized artifacts, per precision (measured; docs/parity.md)
     correctness_bounds: dict[str, dict[str, float]] = field(default_factory=dict)
+    debug: DebugSupport = DebugSupport("rebuild")
+    label: str = ""                               # for people: "Core ML", "TFLite (LiteRT)", ...
+    colour: str = "grey"                          # in plots (matplotlib colour)
+    packages: tuple[str, ...] = ()                # distributions whose versions results record
+    takes_image_input: bool = False               # --image-input: RGB input with preprocessing in the graph
+    dynamic_batch: bool = False                   # --dynamic-batch
+    int8_io: bool = False                         # --io int8: integer graph input/output
+    # why artifacts cannot be timed on this machine (None: they can); Core ML needs macOS
+    cannot_time_here: Callable[[], str | None] = always_timed
 
     @property
     def default_precision(self) -> Precision:

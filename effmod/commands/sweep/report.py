@@ -202,7 +202,9 @@ def plot_pareto(result: dict, path: Path) -> str | None:
     rows = [r for r in result["rows"] if r["status"] == "ok" and r.get("latency_ms")]
     front = {r["key"] for r in pareto_front(rows)}
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
-    colours = {"onnx": "tab:blue", "tflite": "tab:orange", "executorch": "tab:green", "coreml": "tab:purple"}
+    from ...targets import TARGETS
+
+    colours = {t.name: t.colour for t in TARGETS}
     markers = {"fp32": "o", "fp16": "s", "int8": "^", "int8-weights": "D"}
     for r in rows:
         ax.scatter(r["latency_ms"], r["top1"], s=20 + 25 * r["size_mb"], c=colours.get(r["target"], "grey"),

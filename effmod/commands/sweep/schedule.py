@@ -1,5 +1,5 @@
 """The sweep driver's bookkeeping: which task of which row runs next, what a finished task means for
-its row, and when a row is complete. Tasks run on an engine (Ray or this process); everything that
+its row, and when a row is complete. Tasks run on a backend (Ray or this process); everything that
 counts is written to the output folder first, so a killed driver loses nothing on ``--resume``."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Callable
 
 import numpy as np
 
-from .engine import Done, Task
-from .evaluate import accuracy_row
+from .backends import Done, Task
+from .accuracy import accuracy_row
 from .grid import Combo
 from .work import (ExportRecord, LatencyRecord, Shard, ShardResult, ShardStore, SweepSpec, check_shard,
                    evaluate_shard, export_task, latency_task)
@@ -45,10 +45,10 @@ class RowState:
 
 
 class Scheduler:
-    def __init__(self, engine, spec: SweepSpec, data_key: str, shards: list[Shard], rows: list[RowState],
+    def __init__(self, backend, spec: SweepSpec, data_key: str, shards: list[Shard], rows: list[RowState],
                  reference: RowState, store: ShardStore, bench_runs: int, latency_node, chunk: int,
                  on_row: Callable[[RowState, dict], None], view):
-        self.engine, self.spec, self.data_key, self.shards = engine, spec, data_key, shards
+        self.backend, self.spec, self.data_key, self.shards = backend, spec, data_key, shards
         self.rows, self.reference, self.store = rows, reference, store
         self.bench_runs, self.latency_node, self.chunk = bench_runs, latency_node, chunk
         self.on_row, self.view = on_row, view
@@ -91,15 +91,15 @@ class Scheduler:
     # ------------------------------------------------------------------ driving
     def run(self) -> None:
         self.start()
-        while self._ready or self.engine.in_flight():
-            while self._ready and self.engine.in_flight() < self.engine.capacity:
+        while self._ready or self.backend.in_flight():
+            while self._ready and self.backend.in_flight() < self.backend.capacity:
                 _, _, task = heapq.heappop(self._ready)
                 row = self._row(task.tag[0])
                 if row.failed is None:
-                    self.engine.submit(task)
-            for done in self.engine.wait(timeout=1.0):
+                    self.backend.submit(task)
+            for done in self.backend.wait(timeout=1.0):
                 self._finished(done)
-            self.view.refresh(self.engine.running())
+            self.view.refresh(self.backend.running())
 
     def _row(self, index: int) -> RowState:
         return self.reference if index == REFERENCE else self.rows[index]

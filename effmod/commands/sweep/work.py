@@ -104,7 +104,7 @@ def node_label(host: str, node_id: str) -> str:
 
 
 def export_options(spec: SweepSpec, combo: Combo, output: str):
-    from ..export import ExportOptions
+    from ...pipeline import ExportOptions
 
     return ExportOptions(targets=[combo.target], model=spec.model, weights=spec.weights,
                          num_classes=spec.num_classes, img_size=spec.img_size, precision=combo.precision,
@@ -116,10 +116,9 @@ def export_options(spec: SweepSpec, combo: Combo, output: str):
 @functools.lru_cache(maxsize=2)
 def load_spec_model(spec: SweepSpec):
     """The model, once per worker process (a worker runs many tasks of one sweep)."""
-    from ..export import ExportOptions, load_model
+    from ...pipeline import load_model
 
-    return load_model(ExportOptions(targets=[], model=spec.model, weights=spec.weights,
-                                    num_classes=spec.num_classes, img_size=spec.img_size)).eval()
+    return load_model(spec.model, spec.weights, spec.num_classes, spec.img_size).eval()
 
 
 def read_json(path: Path):
@@ -142,7 +141,8 @@ def export_task(spec: SweepSpec, combo: Combo, key: str) -> ExportRecord:
     from ...console import NullReporter
     from ...manifest import Manifest, artifact_sha256
     from ...targets import by_name
-    from ..export import export_one, temp_dir
+    from ...pipeline import export_one
+    from ...placement import temp_dir
 
     art_root = Path(spec.cache) / "artifacts"
     art_root.mkdir(parents=True, exist_ok=True)
@@ -192,7 +192,7 @@ def decoded_shard(spec: SweepSpec, data_key: str, shard: Shard):
 
 
 @functools.lru_cache(maxsize=1)
-def _runner(artifact: str, threads: int):
+def _open_artifact(artifact: str, threads: int):
     """The last artifact's runner stays loaded: a worker usually evaluates several shards of one row."""
     from ...manifest import Manifest
     from ...targets import load_runner
@@ -206,7 +206,7 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
     import torch
 
     from ...eval.datasets import normalize
-    from ..export import run_artifact  # a runtime failure names the artifact and its engine
+    from ...pipeline import run_artifact  # a runtime failure names the artifact and its engine
 
     started, t0 = time.time(), time.perf_counter()
     images, kept, bad = decoded_shard(spec, data_key, shard)
@@ -219,7 +219,7 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
             outs = [model(normalize(torch.from_numpy(images[i:i + 256]), config)).numpy()
                     for i in range(0, len(images), 256)]
     else:
-        runner = _runner(artifact, spec.threads)
+        runner = _open_artifact(artifact, spec.threads)
         engine = runner.engine
         outs = [np.asarray(run_artifact(runner, normalize(torch.from_numpy(images[i:i + chunk]), config).numpy()),
                            np.float32) for i in range(0, len(images), chunk)]
@@ -230,7 +230,7 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
 
 def latency_task(artifact: str, threads: int, runs: int, cpus_reserved: int) -> LatencyRecord:
     """Median latency in a fresh process (``bench``), on a node this task has reserved whole."""
-    from ..bench import bench
+    from ...pipeline.latency import bench
 
     before, t0 = os.getloadavg()[0], time.perf_counter()
     busy0, own0 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -108,35 +108,31 @@ def _check_resume(saved: dict, cfg: TrainConfig) -> None:
                           hint="pass the same settings, or start a new run with another --output")
 
 
-def train(cfg: TrainConfig, resume: bool = False, reporter: Reporter | None = None) -> dict:
-    """Train (or resume) and return the final log entry; progress and per-epoch lines go to ``reporter``."""
-    out = Path(cfg.output)
-    out.mkdir(parents=True, exist_ok=True)
-    device = pick_device(cfg.device)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    reporter = reporter or NullReporter()
-    say = reporter.line
+def _resume_state(last: Path, cfg: TrainConfig) -> dict:
+    if not last.is_file():
+        raise EffmodError(f"--resume: no {last} to resume from", hint="drop --resume to start a new run")
+    try:
+        # effmod's own resume file (optimizer and RNG states need full pickling)
+        state = torch.load(last, map_location="cpu", weights_only=False)
+        saved = state["config"]
+    except Exception as e:  # noqa: BLE001 - a damaged file is reported with the way out
+        raise EffmodError(f"{last} is not a readable effmod training state ({type(e).__name__})",
+                          hint="delete it to start again, or pass another --output") from None
+    _check_resume(saved, cfg)
+    return state
 
-    def progress(name, total):
-        return reporter.progress(name, total, keep=False)
 
-    state = None
-    if resume:
-        last = out / "last.pth"
-        if not last.is_file():
-            raise EffmodError(f"--resume: no {last} to resume from", hint="drop --resume to start a new run")
-        try:
-            # effmod's own resume file (optimizer and RNG states need full pickling)
-            state = torch.load(last, map_location="cpu", weights_only=False)
-            saved = state["config"]
-        except Exception as e:  # noqa: BLE001 - a damaged file is reported with the way out
-            raise EffmodError(f"{last} is not a readable effmod training state ({type(e).__name__})",
-                              hint="delete it to start again, or pass another --output") from None
-        _check_resume(saved, cfg)
+def _restore(state: dict, model, opt, gen) -> tuple[list[dict], int]:
+    """Model, optimizer and random states of a resumed run; its log and last finished epoch."""
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    gen.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    return state["log"], state["epoch"]
 
-    data_config = imagenet_data_config(labels=False).with_input_size(cfg.img_size)  # checks the multiple of 32
-    data_config = replace(data_config, crop_pct=1.0, interpolation="bilinear")
+
+def _decode(cfg: TrainConfig, data_config: DataConfig, progress, say):
+    """The training images and, with --val, the validation images (same classes), decoded once."""
     with progress("decode train images", None) as update:
         train_data = load_labelled_images(cfg.train_dir, data_config, limit=cfg.limit_train, progress=update)
     val_data = None
@@ -147,6 +143,24 @@ def train(cfg: TrainConfig, resume: bool = False, reporter: Reporter | None = No
     for name, d in (("train", train_data), ("val", val_data)):
         if d is not None and d.unreadable:
             say(f"[yellow]warning:[/] {len(d.unreadable)} unreadable {name} images skipped (first: {d.unreadable[0]})")
+    return train_data, val_data
+
+
+def train(cfg: TrainConfig, resume: bool = False, reporter: Reporter | None = None) -> dict:
+    """Train (or resume) and return the final log entry; progress and per-epoch lines go to ``reporter``."""
+    out = Path(cfg.output)
+    out.mkdir(parents=True, exist_ok=True)
+    device = pick_device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    reporter = reporter or NullReporter()
+    say = reporter.line
+    progress = lambda name, total: reporter.progress(name, total, keep=False)  # noqa: E731
+
+    state = _resume_state(out / "last.pth", cfg) if resume else None
+    data_config = imagenet_data_config(labels=False).with_input_size(cfg.img_size)  # checks the multiple of 32
+    data_config = replace(data_config, crop_pct=1.0, interpolation="bilinear")
+    train_data, val_data = _decode(cfg, data_config, progress, say)
     classes = train_data.classes
     data_config = replace(data_config.with_labels(classes),
                           dataset=f"{cfg.train_dir} ({len(classes)} classes, {len(train_data)} images)")
@@ -164,11 +178,7 @@ def train(cfg: TrainConfig, resume: bool = False, reporter: Reporter | None = No
     log: list[dict] = []
     start_epoch = 0
     if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        log, start_epoch = state["log"], state["epoch"]
+        log, start_epoch = _restore(state, model, opt, gen)
         say(f"resumed {out / 'last.pth'} after epoch {start_epoch}/{cfg.epochs}")
     if start_epoch >= cfg.epochs:
         say(f"run already finished ({cfg.epochs} epochs); nothing to do")

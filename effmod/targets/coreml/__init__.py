@@ -1,11 +1,12 @@
 """Core ML: coremltools converts the ExportedProgram to an ML program (``convert.py``); INT8 is PT2E
 W8A8 or weight-only (``quantize.py``); ``runner.py`` runs it with Core ML on macOS and with effmod's
 ML-program executor (``mlprogram/``) elsewhere."""
-from ...deploy import DeployOptions
-from ..base import Target
+from ...recipe import DeployOptions
+from ..base import DebugSupport, Target
+from .debug import tensor_graphs
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .quantize import DEFAULT_KEEP_FLOAT
-from .runner import CoreMLRunner
+from .runner import CoreMLRunner, cannot_time_here
 
 COREML = Target(
     name="coreml",
@@ -24,4 +25,17 @@ COREML = Target(
     # minus ~5 dB (docs/parity.md); integer kernels round differently from any float simulation
     correctness_bounds={"int8": {"sqnr_db": 21.0}, "int8-weights": {"sqnr_db": 40.0}},
     runner=CoreMLRunner,
+    debug=DebugSupport(
+        "artifact", runner_options={"engine": "executor"}, tensor_graphs=tensor_graphs,
+        op_level=("fp32", "fp16", "int8-weights"),
+        # Measured on the built-in model: the W8A8 program's block outputs differ from PyTorch's by constant
+        # factors of up to 30x (quantized adds' inputs rescaled and compensated in later quantize ops), so
+        # a block-by-block comparison would name blocks that are fine.
+        refused={"int8": "coremltools rescales its quantized tensors between ops, so they are not in PyTorch's "
+                         "scale"}),
+    label="Core ML",
+    colour="tab:purple",
+    packages=("coremltools",),
+    takes_image_input=True,
+    cannot_time_here=cannot_time_here,
 )

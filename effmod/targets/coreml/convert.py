@@ -9,6 +9,7 @@ import torch.nn as nn
 
 from ... import __version__
 from ...manifest import TensorSpec
+from ...manifest import Component
 from ...versions import installed
 from ..base import ExportJob, TargetResult, float_io
 from .quantize import DEFAULT_KEEP_FLOAT
@@ -115,12 +116,12 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         meta["labels"] = json.dumps(list(job.data_config.labels))
     mlmodel.save(str(out_path))
     return TargetResult(
-        converter={"name": "coremltools", "version": installed("coremltools")},
-        runtime={"name": "coreml", "version": None},
+        converter=Component("coremltools", installed("coremltools")),
+        runtime=Component("coreml", None),
         input=inp_desc,
         output=out_desc,
         notes=[] if job.precision == "fp32" else ["Core ML computes in float16 on device"],
-        quantization=quant,
+        quantizer=quant,
         fake_quant=fake,
         fake_quant_desc=fake_desc,
     )

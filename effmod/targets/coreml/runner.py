@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import EffmodError
-from ...eval.metrics import compare
+from ...eval.metrics import TensorStats, compare
 from ...versions import coreml_predict_available, installed
-from ..base import Runner
+from ..base import OpRow, Runner
 
 EXECUTOR_ENGINE = "effmod ML-program executor"
 COREML_ENGINE = "Core ML (macOS)"
@@ -170,8 +170,6 @@ class CoreMLRunner(Runner):
                                for i in range(len(x))]).astype(np.float32)
         return compare(ours, self(x))
 
-    exposes_intermediates = True
-
     def mil_names(self, candidates: dict[str, list[str]]) -> dict[str, str]:
         """MIL op outputs carry the PyTorch graph's node names, with a suffix where coremltools inserted a
         cast or a quantize step (``add_4_cast_fp16``): the first op output named so, in program order."""
@@ -193,3 +191,47 @@ class CoreMLRunner(Runner):
         chosen = self.mil_names(candidates)
         out = self.executor.run({self.input_name: self._feed(x)}, keep=set(chosen.values()))
         return {k: np.asarray(out[v], np.float32) for k, v in chosen.items()}
+
+    def op_report(self, x: np.ndarray, reference: list[dict[str, np.ndarray]],
+                  modules: dict[str, str]) -> tuple[list[OpRow], str | None]:
+        """Every MIL op against the PyTorch node it was converted from (same name, less a cast suffix), in
+        program order: per op its SQNR over the images and what it lost against its worst input; and the
+        first op that made a non-finite value from finite inputs. ``reference``: per image, the PyTorch
+        graph's node values; ``modules``: node name -> the PyTorch module it belongs to."""
+        if self.executor is None:
+            raise EffmodError("the op-level view comes from effmod's executor, not from Core ML itself",
+                              hint="open the runner with engine='executor'")
+        by_name = {}
+        for op in self.executor.ops:
+            name = op.outputs[0][0]
+            base = name.replace("_cast_fp16", "").replace("_cast_fp32", "")
+            if base in reference[0]:
+                by_name[name] = base
+        stats = {n: TensorStats() for n in by_name}
+        first_nf = None
+        for k in range(len(x)):
+            got = self.executor.run({self.input_name: self._feed(x[k:k + 1])}, keep=set(by_name))
+            for n, base in by_name.items():
+                if got[n].shape == reference[k][base].shape:
+                    stats[n].add(reference[k][base], got[n])
+            created = [e for e in self.executor.last_stats.non_finite if e.from_finite]
+            if created and first_nf is None:
+                first_nf = f"{created[0].op}: {created[0].kind} (image {k})"
+        sq = {n: s.sqnr_db for n, s in stats.items() if s.signal > 0}
+        rows = []
+        for op in self.executor.ops:
+            name = op.outputs[0][0]
+            if name not in sq:
+                continue
+            inputs = [sq[r] for bindings in op.inputs.values() for kind, r in bindings if kind == "var" and r in sq]
+            drop = (min(inputs) - sq[name]) if inputs else None
+            rows.append(OpRow(op.index, op.type, name, modules.get(by_name[name], ""), round(sq[name], 2),
+                              stats[name].max_abs, None if drop is None else round(drop, 2)))
+        return rows, first_nf
+
+
+def cannot_time_here() -> str | None:
+    """The ML-program executor checks numbers; its speed says nothing about Core ML on a device."""
+    if coreml_predict_available():
+        return None
+    return "Core ML runs only on macOS/iOS; time it on a Mac or with the iOS demo app"

@@ -1,7 +1,7 @@
 """ExecuTorch: ``torch.export`` lowered with the XNNPACK partitioner (``convert.py``), PT2E INT8 with
 XNNPACK's quantizer (``quantize.py``), run by ``executorch.runtime`` (``runner.py``)."""
-from ...deploy import DeployOptions
-from ..base import Target
+from ...recipe import DeployOptions
+from ..base import DebugSupport, Target
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .quantize import DEFAULT_KEEP_FLOAT
 from .runner import ExecuTorchRunner
@@ -23,4 +23,8 @@ EXECUTORCH = Target(
     # minus ~5 dB (docs/parity.md); integer kernels round differently from any float simulation
     correctness_bounds={"int8": {"sqnr_db": 22.0}},
     runner=ExecuTorchRunner,
+    debug=DebugSupport("rebuild"),
+    label="ExecuTorch",
+    colour="tab:green",
+    packages=("executorch",),
 )

@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 from ...manifest import Delegation
+from ...manifest import Component
 from ...versions import installed
 from ..base import ExportJob, TargetResult, float_io
 from .quantize import DEFAULT_KEEP_FLOAT
@@ -45,12 +46,12 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
     out_path.write_bytes(edge.to_executorch().buffer)
     inp, out = float_io(job)
     return TargetResult(
-        converter={"name": "executorch.exir", "version": installed("executorch")},
-        runtime={"name": "executorch", "version": installed("executorch")},
+        converter=Component("executorch.exir", installed("executorch")),
+        runtime=Component("executorch", installed("executorch")),
         input=inp,
         output=out,
         delegation=deleg,
-        quantization=quant,
+        quantizer=quant,
         fake_quant=fake,
         fake_quant_desc="PyTorch fake-quantized model (PT2E)" if fake is not None else None,
     )

@@ -1,7 +1,8 @@
 """ONNX: ``torch.onnx.export(dynamo=True)`` (``convert.py``), onnxruntime static QDQ INT8
 (``quantize.py``), run by onnxruntime's CPU execution provider (``runner.py``)."""
-from ...deploy import DeployOptions
-from ..base import Target
+from ...recipe import DeployOptions
+from ..base import DebugSupport, Target
+from ..debug_graphs import exported_and_decomposed
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .runner import OnnxRunner
 
@@ -22,4 +23,9 @@ ONNX = Target(
     reference_options={"optimize": False},
     reference_desc="the same QDQ graph run by onnxruntime with graph optimizations off (quantize/dequantize simulated in float)",
     runner=OnnxRunner,
+    debug=DebugSupport("artifact", tensor_graphs=exported_and_decomposed),
+    label="ONNX Runtime",
+    colour="tab:blue",
+    packages=("onnx", "onnxruntime", "onnxscript"),
+    dynamic_batch=True,
 )

@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 
 from ...errors import EffmodError
+from ...manifest import Component
 from ...versions import installed
 from ..base import ExportJob, TargetResult, float_io, require_no_keep_float
 
@@ -34,9 +35,9 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         prog.save(str(out_path))
     inp, out = float_io(job, batch="batch" if job.dynamic_batch else 1)
     return TargetResult(
-        converter={"name": "torch.onnx (dynamo)", "version": torch.__version__, "onnxscript": installed("onnxscript")},
-        runtime={"name": "onnxruntime", "version": installed("onnxruntime")},
+        converter=Component("torch.onnx (dynamo)", torch.__version__, {"onnxscript": installed("onnxscript")}),
+        runtime=Component("onnxruntime", installed("onnxruntime")),
         input=inp,
         output=out,
-        quantization=quant,
+        quantizer=quant,
     )

@@ -40,8 +40,6 @@ class OnnxRunner(Runner):
     def _run_one(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: self._to_layout(x)})[0].astype(np.float32)
 
-    exposes_intermediates = True
-
     def intermediates(self, x: np.ndarray, candidates: dict[str, list[str]]) -> dict[str, np.ndarray]:
         """Runs a copy of the graph with the chosen tensors added as outputs (same session options, so the
         same kernels and fusions as the artifact, except that an output cannot be fused away)."""

@@ -1,7 +1,7 @@
 """TFLite (LiteRT): litert-torch converts (``convert.py``), ai-edge-quantizer makes INT8
 (``quantize.py``), ai_edge_litert runs it with its default XNNPACK delegate (``runner.py``)."""
-from ...deploy import DeployOptions
-from ..base import Target
+from ...recipe import DeployOptions
+from ..base import DebugSupport, Target
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .runner import TFLiteRunner
 
@@ -24,4 +24,9 @@ TFLITE = Target(
     reference_options={"delegate": False},
     reference_desc="the same .tflite run by TFLite's builtin kernels instead of XNNPACK",
     runner=TFLiteRunner,
+    debug=DebugSupport("rebuild"),
+    label="TFLite (LiteRT)",
+    colour="tab:orange",
+    packages=("ai-edge-litert", "litert-torch", "ai-edge-quantizer"),
+    int8_io=True,
 )

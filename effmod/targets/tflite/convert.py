@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from ...errors import EffmodError
+from ...manifest import Component
 from ...versions import installed
 from ..base import ExportJob, TargetResult, float_io, require_no_keep_float
 from .graph import delegation
@@ -48,11 +49,11 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         for spec, q in zip((inp, out), io_quantization(out_path)):
             spec.dtype, spec.scale, spec.zero_point = q["dtype"], q.get("scale"), q.get("zero_point")
     return TargetResult(
-        converter={"name": "litert-torch", "version": installed("litert-torch")},
-        runtime={"name": "ai_edge_litert", "version": installed("ai-edge-litert")},
+        converter=Component("litert-torch", installed("litert-torch")),
+        runtime=Component("ai_edge_litert", installed("ai-edge-litert")),
         input=inp,
         output=out,
         delegation=deleg,
         notes=notes,
-        quantization=quant,
+        quantizer=quant,
     )

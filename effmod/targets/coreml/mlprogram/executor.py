@@ -15,7 +15,7 @@ import torch
 
 from ....errors import EffmodError
 from .batching import Batching, analyse
-from .ops import KERNELS, VARIADIC, Ctx
+from .ops import KERNELS, SPECS, Ctx
 from .program import Op, Program
 
 TORCH_DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64,
@@ -112,6 +112,7 @@ class Executor:
                 self._last_use.setdefault(i, []).append(name)
 
     def _check_supported(self) -> None:
+        """Every op against its declared spec (ops/registry.py), once, before any run."""
         bad = [op for op in self.program.ops if op.has_blocks or (op.type != "const" and op.type not in KERNELS)]
         if bad:
             kinds = sorted({op.type for op in bad})
@@ -120,6 +121,22 @@ class Executor:
                 f"ML program op '{first.type}' is not supported by effmod's executor: {first.where()}"
                 + (f" (and {len(bad) - 1} more: {', '.join(kinds)})" if len(bad) > 1 else ""),
                 hint="run this model on macOS with Core ML, or open an effmod issue with the op type")
+        ios = self.program.ios_version
+        for op in self.program.ops:
+            spec = SPECS.get(op.type)
+            if spec is None:
+                continue
+            if not spec.exists_in(ios):
+                raise UnsupportedOp(f"{op.where()}: MIL op '{op.type}' exists from iOS{spec.since} on, but this "
+                                    f"program's opset is {self.program.opset} (iOS{ios})",
+                                    hint="the program is malformed: re-convert it with coremltools")
+            unknown = [n for n in op.inputs if n not in spec.inputs]
+            missing = [n for n in spec.required if n not in op.inputs and n not in op.attrs]
+            if unknown or missing:
+                what = f"input(s) {', '.join(unknown)} that its kernel does not declare" if unknown else \
+                    f"no value for required input(s) {', '.join(missing)}"
+                raise UnsupportedOp(f"{op.where()}: MIL op '{op.type}' has {what}",
+                                    hint="open an effmod issue with the op type: its declaration needs updating")
 
     def _gather_args(self, op: Op, env: dict) -> dict:
         args = {}
@@ -135,7 +152,7 @@ class Executor:
                 if isinstance(v, torch.Tensor) and v.dtype == torch.float16:
                     v = v.float()  # compute in float32; the result is rounded back below
                 vals.append(v)
-            args[name] = vals if (op.type, name) in VARIADIC or len(vals) > 1 else vals[0]
+            args[name] = vals if name in SPECS[op.type].variadic or len(vals) > 1 else vals[0]
         for name, v in op.attrs.items():  # iOS16/17 constexpr ops carry their operands as attributes
             if name not in args:
                 args[name] = to_torch(v)

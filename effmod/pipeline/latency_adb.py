@@ -60,29 +60,29 @@ def parse_executor_runner(text: str) -> dict:
     return {"runs": n, "mean_ms": total / n, "median_ms": None}
 
 
-def bench_adb(path: str | Path, runner: str | Path, serial: str | None = None, threads: int = 2,
+def bench_adb(path: str | Path, binary: str | Path, serial: str | None = None, threads: int = 2,
               warmup: int = 10, runs: int = 100, adb: str = "adb") -> dict:
-    path, runner = Path(path), Path(runner)
+    path, binary = Path(path), Path(binary)
     if path.suffix not in (".tflite", ".pte"):
         raise EffmodError(f"--adb times .tflite and .pte artifacts, not {path.suffix}",
                           hint="time Core ML with the iOS demo app's benchmark screen")
     if not path.is_file():
         raise EffmodError(f"artifact not found: {path}")
-    if not runner.is_file():
-        raise EffmodError(f"--runner binary not found: {runner}",
+    if not binary.is_file():
+        raise EffmodError(f"--runner binary not found: {binary}",
                           hint="build LiteRT's benchmark_model or ExecuTorch's executor_runner for Android")
     adb = shutil.which(adb) or adb
     _adb(adb, serial, "shell", f"mkdir -p {REMOTE_DIR}")
-    remote_model, remote_runner = f"{REMOTE_DIR}/{path.name}", f"{REMOTE_DIR}/{runner.name}"
+    remote_model, remote_binary = f"{REMOTE_DIR}/{path.name}", f"{REMOTE_DIR}/{binary.name}"
     _adb(adb, serial, "push", str(path), remote_model)
-    _adb(adb, serial, "push", str(runner), remote_runner)
-    _adb(adb, serial, "shell", f"chmod +x {remote_runner}")
+    _adb(adb, serial, "push", str(binary), remote_binary)
+    _adb(adb, serial, "shell", f"chmod +x {remote_binary}")
     if path.suffix == ".tflite":
-        cmd = (f"{remote_runner} --graph={remote_model} --num_threads={threads} --warmup_runs={warmup} "
+        cmd = (f"{remote_binary} --graph={remote_model} --num_threads={threads} --warmup_runs={warmup} "
                f"--num_runs={runs} --use_xnnpack=true")
         parsed, runtime = parse_benchmark_model(_adb(adb, serial, "shell", cmd)), "litert benchmark_model"
     else:
-        cmd = f"{remote_runner} --model_path={remote_model} --num_executions={runs} --cpu_threads={threads}"
+        cmd = f"{remote_binary} --model_path={remote_model} --num_executions={runs} --cpu_threads={threads}"
         parsed, runtime = parse_executor_runner(_adb(adb, serial, "shell", cmd)), "executorch executor_runner"
     model = _adb(adb, serial, "shell", "getprop ro.product.model").strip()
     abi = _adb(adb, serial, "shell", "getprop ro.product.cpu.abi").strip()

@@ -17,9 +17,11 @@ from ...console import Reporter
 from ...errors import EffmodError
 from ...eval.datasets import check_classes, select_samples
 from ...manifest import Manifest
-from ..export import ExportOptions, clean_stale_temp, load_model
-from .engine import InlineEngine, NodeInfo, RayEngine, check_shared_paths
-from .evaluate import topk_hits
+from ...pipeline import load_model
+from ...placement import clean_stale_temp
+from ...targets import TARGET_NAMES, TARGETS
+from .backends import InlineBackend, NodeInfo, RayBackend, check_shared_paths
+from .accuracy import topk_hits
 from .grid import build_grid
 from .schedule import REFERENCE, RowState, Scheduler, eval_seconds, shard_list
 from .view import NullView, SweepView
@@ -36,7 +38,7 @@ class SweepOptions:
     num_classes: int | None = None
     img_size: int | None = None
     calib: str | None = None
-    targets: list[str] = field(default_factory=lambda: ["onnx", "tflite", "executorch", "coreml"])
+    targets: list[str] = field(default_factory=lambda: list(TARGET_NAMES))
     precisions: list[str] = field(default_factory=lambda: ["fp32", "fp16", "int8"])
     calib_sizes: list[int] = field(default_factory=lambda: [32, 256])
     fallbacks: list[str] = field(default_factory=lambda: ["none", "auto"])
@@ -103,39 +105,88 @@ def _shared_weights(weights: str | None) -> str | None:
     return weights
 
 
-def open_engine(opts: SweepOptions, reporter: Reporter, shared: dict[str, str]):
+def open_backend(opts: SweepOptions, reporter: Reporter, shared: dict[str, str]):
     if opts.no_ray:
-        engine = InlineEngine(debug=getattr(reporter, "debug", False))
+        backend = InlineBackend(debug=getattr(reporter, "debug", False))
     else:
-        engine = RayEngine(opts.ray_address, opts.workers, opts.threads, debug=getattr(reporter, "debug", False))
+        backend = RayBackend(opts.ray_address, opts.workers, opts.threads, debug=getattr(reporter, "debug", False))
     try:
         Path(shared["cache"], "artifacts").mkdir(parents=True, exist_ok=True)
         if opts.ray_address:
-            check_shared_paths(engine, shared)
+            check_shared_paths(backend, shared)
     except BaseException:
-        engine.close()
+        backend.close()
         raise
-    return engine
+    return backend
 
 
-def _latency_node(engine) -> NodeInfo:
+def _shared_paths(opts: SweepOptions, spec: SweepSpec) -> dict[str, str]:
+    """The paths every node must see (a probe task per node checks them)."""
+    shared = {"cache": spec.cache, "data folder": str(Path(opts.data).resolve())}
+    if spec.calib:
+        shared["calibration folder"] = spec.calib
+    if spec.weights and Path(spec.weights).is_absolute():
+        shared["weights"] = spec.weights
+    return shared
+
+
+def _latency_node(backend) -> NodeInfo:
     """Every latency of a sweep is measured on one node (times from different machines do not compare):
     the driver's node when it is part of the cluster, else the first one."""
-    driver = getattr(engine, "driver_node", None)
-    return next((n for n in engine.nodes if n.node_id == driver), engine.nodes[0])
+    driver = getattr(backend, "driver_node", None)
+    return next((n for n in backend.nodes if n.node_id == driver), backend.nodes[0])
+
+
+def _resume_rows(opts: SweepOptions, combos, context: dict, data_key: str, out: Path,
+                 reporter: Reporter) -> tuple[dict[str, dict], list[RowState]]:
+    """Rows finished by an earlier run of the same sweep on the same images (with --resume), and the rest."""
+    done_rows: dict[str, dict] = {}
+    pending: list[RowState] = []
+    for combo in combos:
+        key = combo.key(context)
+        row_path = out / "rows" / f"{key}.json"
+        done = read_json(row_path) if opts.resume else None
+        if isinstance(done, dict) and done.get("key") == key and done.get("data_key") == data_key:
+            done_rows[key] = done
+            continue
+        if opts.resume and row_path.is_file():
+            why = "is damaged"
+            if isinstance(done, dict) and done.get("key") == key:
+                why = ("has no image-list key (an older effmod wrote it)" if "data_key" not in done
+                       else "was computed on other images")
+            reporter.warn(f"{row_path} {why}; computing that row again")
+        pending.append(RowState(len(pending), combo, key))
+    return done_rows, pending
+
+
+def _summary(opts: SweepOptions, model, ref, rows: list[dict], notes: list[str], scheduler: Scheduler,
+             latency_node: NodeInfo, reference: RowState, engine: dict) -> dict:
+    """results.json, less the files it names."""
+    from ...machine import machine_info
+    from ...versions import installed
+
+    ref_top1, ref_top5 = topk_hits(ref.logits, ref.labels)
+    packages = ["torch", *dict.fromkeys(p for t in TARGETS for p in t.packages), "ray"]
+    return {
+        "model": opts.model, "weights": opts.weights, "weights_sha256": model.info.weights.sha256,
+        "data": str(opts.data), "images": len(ref.labels), "unreadable": len(ref.unreadable),
+        "img_size": opts.img_size, "calib": opts.calib, "threads": opts.threads,
+        "pytorch_fp32": {"top1": round(ref_top1, 3), "top5": round(ref_top5, 3)},
+        "rows": rows, "skipped": notes, "machine": machine_info(),
+        "engine": {**engine, "shards_computed": scheduler.shards_computed, "latency_node": latency_node.label,
+                   "reference_eval_task_seconds": round(eval_seconds(reference)[1], 2)},
+        "versions": {p: installed(p) for p in packages},
+    }
 
 
 def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
-    from ...machine import machine_info
-    from ...versions import installed
     from .report import write_reports
 
     check_options(opts)
     combos, notes = build_grid(opts.targets, opts.precisions, opts.calib_sizes, opts.fallbacks)
     earlier = _earlier_results(opts)
     out = Path(opts.output)
-    model = load_model(ExportOptions(targets=[], model=opts.model, weights=opts.weights, num_classes=opts.num_classes,
-                                     img_size=opts.img_size))
+    model = load_model(opts.model, opts.weights, opts.num_classes, opts.img_size)
     if model.info.weights is None:
         raise EffmodError("a sweep needs trained weights (accuracy of random weights means nothing)",
                           hint="pass --weights (a checkpoint or a built-in tag such as cifar10)")
@@ -158,45 +209,26 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
     for n in notes:
         reporter.line(f"[dim]skipped: {n}[/]")
 
-    done_rows: dict[str, dict] = {}
-    pending: list[RowState] = []
-    for combo in combos:
-        key = combo.key(context)
-        row_path = out / "rows" / f"{key}.json"
-        done = read_json(row_path) if opts.resume else None
-        if isinstance(done, dict) and done.get("key") == key and done.get("data_key") == data_key:
-            done_rows[key] = done
-            continue
-        if opts.resume and row_path.is_file():
-            why = "is damaged"
-            if isinstance(done, dict) and done.get("key") == key:
-                why = ("has no image-list key (an older effmod wrote it)" if "data_key" not in done
-                       else "was computed on other images")
-            reporter.warn(f"{row_path} {why}; computing that row again")
-        pending.append(RowState(len(pending), combo, key))
+    done_rows, pending = _resume_rows(opts, combos, context, data_key, out, reporter)
     ref_key = "reference-" + hashlib.sha256(json.dumps({**context, "data": data_key}, sort_keys=True)
                                             .encode()).hexdigest()[:12]
     reference = RowState(REFERENCE, None, ref_key)
     store = ShardStore(out / "shards", data_key)
-    shared = {"cache": str(cache), "data folder": str(Path(opts.data).resolve())}
-    if calib:
-        shared["calibration folder"] = calib
-    if spec.weights and Path(spec.weights).is_absolute():
-        shared["weights"] = spec.weights
+    shared = _shared_paths(opts, spec)
 
-    engine = open_engine(opts, reporter, shared)
+    backend = open_backend(opts, reporter, shared)
     finished: dict[str, dict] = {}
     try:
         _prepare_output(opts, earlier)
         clean_stale_temp(cache / "artifacts")
-        latency_node = _latency_node(engine)
+        latency_node = _latency_node(backend)
         reporter.line(f"[dim]{len(combos)} rows ({len(done_rows)} already done), {len(shards)} shards of "
                       f"{opts.shard_size} images each[/]")
-        reporter.line(f"[dim]running on {engine.kind}: {len(engine.nodes)} node(s), "
-                      f"{sum(n.cpus for n in engine.nodes)} CPUs, {engine.capacity} task(s) at a time; "
+        reporter.line(f"[dim]running on {backend.kind}: {len(backend.nodes)} node(s), "
+                      f"{sum(n.cpus for n in backend.nodes)} CPUs, {backend.capacity} task(s) at a time; "
                       f"latency on {latency_node.label}, reserved whole[/]")
-        if engine.dashboard:
-            reporter.line(f"Ray dashboard: http://{engine.dashboard}")
+        if backend.dashboard:
+            reporter.line(f"Ray dashboard: http://{backend.dashboard}")
         console = getattr(reporter, "console", None)
         view = SweepView(console, len(combos), (len(pending) + 1) * len(shards), len(done_rows)) \
             if console is not None else NullView()
@@ -207,35 +239,24 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
             finished[state.key] = row
             view.row_done(_row_line(row))
 
-        scheduler = Scheduler(engine, spec, data_key, shards, pending, reference, store, opts.bench_runs,
+        scheduler = Scheduler(backend, spec, data_key, shards, pending, reference, store, opts.bench_runs,
                               latency_node, opts.eval_chunk, on_row, view)
         with view:
             scheduler.run()
-        nodes = [{"id": n.node_id, "label": n.label, "address": n.address, "cpus": n.cpus} for n in engine.nodes]
-        engine_kind = engine.kind
+        nodes = [{"id": n.node_id, "label": n.label, "address": n.address, "cpus": n.cpus} for n in backend.nodes]
+        backend_kind = backend.kind
     finally:
-        engine.close()
+        backend.close()
     if reference.failed:
         raise EffmodError(f"the PyTorch fp32 reference could not be computed: {reference.failed}",
                           hint="rerun with --no-ray --debug to see the traceback")
     ref = reference.merged
     rows = [done_rows.get(c.key(context)) or finished[c.key(context)] for c in combos]
-    ref_top1, ref_top5 = topk_hits(ref.logits, ref.labels)
     if ref.unreadable:
         reporter.warn(f"{len(ref.unreadable)} unreadable images skipped (first: {ref.unreadable[0]})")
-    result = {
-        "model": opts.model, "weights": opts.weights, "weights_sha256": model.info.weights.sha256,
-        "data": str(opts.data), "images": len(ref.labels), "unreadable": len(ref.unreadable),
-        "img_size": opts.img_size, "calib": opts.calib, "threads": opts.threads,
-        "pytorch_fp32": {"top1": round(ref_top1, 3), "top5": round(ref_top5, 3)},
-        "rows": rows, "skipped": notes, "machine": machine_info(),
-        "engine": {"kind": engine_kind, "nodes": nodes, "workers": engine.capacity, "shard_size": opts.shard_size,
-                   "shards": len(shards), "shards_computed": scheduler.shards_computed,
-                   "latency_node": latency_node.label,
-                   "reference_eval_task_seconds": round(eval_seconds(reference)[1], 2)},
-        "versions": {p: installed(p) for p in ("torch", "onnxruntime", "ai-edge-litert", "executorch", "coremltools",
-                                               "ray")},
-    }
+    result = _summary(opts, model, ref, rows, notes, scheduler, latency_node, reference,
+                      {"kind": backend_kind, "nodes": nodes, "workers": backend.capacity, "shard_size": opts.shard_size,
+                       "shards": len(shards)})
     result["files"] = write_reports(result, out, ref.logits)
     return result
 
@@ -253,14 +274,13 @@ def _row(state: RowState, outcome: dict, out: Path, scheduler: Scheduler, latenc
     if outcome["status"] != "ok":
         return {**row, "reason": outcome["reason"], **timing}
     manifest = Manifest.for_artifact(state.export.artifact)
-    quant = manifest.quantization or {}
-    fb = quant.get("auto_fallback") or {}
+    fb = manifest.recipe.auto_fallback
     accuracy = dict(state.accuracy)
     logits = accuracy.pop("logits")
     lat = outcome["latency"]
     row.update(artifact=state.export.artifact, size_mb=round(manifest.artifact_bytes / 1e6, 3),
-               parity=manifest.parity.status, kept_float=fb.get("kept_float", []),
-               float_params_fraction=fb.get("float_params_fraction"), export_warnings=state.export.warnings,
+               parity=manifest.parity.status, kept_float=list(fb.kept_float) if fb else [],
+               float_params_fraction=fb.float_params_fraction if fb else None, export_warnings=state.export.warnings,
                run_by=next(iter(state.shards.values())).engine, **accuracy,
                logits_file=save_logits(logits, out / "rows" / f"{state.key}.logits.npy"),
                latency_ms=lat.median_ms if lat else None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from ...errors import EffmodError
+from ...errors import EffmodError, first_line
 
 TaskKind = Literal["export", "shard", "latency", "probe"]
 # A task whose worker process or node dies is run again this many times; an exception raised by the
@@ -55,7 +55,7 @@ class NodeInfo:
         return node_label(self.host, self.node_id) if self.node_id != "local" else self.host
 
 
-class InlineEngine:
+class InlineBackend:
     """Every task in this process, one at a time, in submission order (``--no-ray``): the single-process
     path, for debugging (``--debug`` shows a task's traceback) and machines without Ray."""
 
@@ -98,8 +98,7 @@ class InlineEngine:
 
 
 def one_line(e: BaseException) -> str:
-    first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-    return f"{type(e).__name__}: {first}"[:300]
+    return first_line(e, 300)
 
 
 def check_address(address: str) -> None:
@@ -127,7 +126,7 @@ def import_ray():
     return ray
 
 
-class RayEngine:
+class RayBackend:
     """Tasks as Ray remote functions, each reserving ``cpus`` CPUs; at most ``capacity`` in flight."""
 
     def __init__(self, address: str | None, workers: int | None, threads: int, debug: bool = False):
@@ -231,7 +230,7 @@ def probe_paths(paths: list[str]) -> tuple[str, list[str]]:
     return socket.gethostname(), [p for p in paths if not Path(p).exists()]
 
 
-def check_shared_paths(engine: RayEngine, paths: dict[str, str]) -> None:
+def check_shared_paths(engine: RayBackend, paths: dict[str, str]) -> None:
     """Every node must see the cache, the data, the weights and the calibration folder (a shared
     filesystem): one task per node looks, and a node that cannot see one is named."""
     ray = engine.ray

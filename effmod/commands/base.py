@@ -1,0 +1,74 @@
+"""What every command is (``Command``: its name, help, arguments and run) and the options several share.
+
+A command module holds its arguments, its run (calling a library below ``commands/``) and its output;
+``effmod.cli`` builds the parser from ``COMMANDS`` and dispatches. Library imports happen inside
+``run``, so ``effmod --help`` never imports torch."""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Console], int]   # returns the exit code
+
+
+def debug_option(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # SUPPRESS on sub-commands so `effmod --debug export` and `effmod export --debug` both work.
+    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="show tracebacks and converter output")
+
+
+def model_options(p: argparse.ArgumentParser, img_size: bool = True) -> None:
+    p.add_argument("--model", default="efficientmod_xxs", help="model name (effmod models lists them)")
+    p.add_argument("--weights", default="auto",
+                   help="checkpoint (.pth/.pt/.safetensors, official or effmod), a built-in tag (cifar10), "
+                        "'none' for random init, or auto (default: the model's built-in weights, if any)")
+    p.add_argument("--num-classes", type=int, help="default: from the weights, else 1000")
+    if img_size:
+        p.add_argument("--img-size", type=int, help="input size, a multiple of 32 (default: from the weights, "
+                                                           "else 224)")
+
+
+def threads_option(p: argparse.ArgumentParser, default: int | None = None, what: str = "runtime threads") -> None:
+    p.add_argument("--threads", type=int, default=default,
+                   help=what + (f" (default {default})" if default else ""))
+
+
+def json_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--json", help=f"write {what} to this JSON file")
+
+
+def bound_options(p: argparse.ArgumentParser) -> None:
+    """Parity bounds (docs/parity.md): correctness vs the reference that computes the same thing, and
+    quality (top-1 agreement with fp32 on in-distribution data)."""
+    p.add_argument("--max-abs", type=float, help="correctness: max |logit error| vs PyTorch (fp32 default 1e-4)")
+    p.add_argument("--min-cosine", type=float, help="correctness: worst-sample cosine vs PyTorch (fp16 default 0.9999)")
+    p.add_argument("--min-sqnr", type=float,
+                   help="correctness: SQNR dB vs the simulated quantized reference (INT8 default per target)")
+    p.add_argument("--min-agreement", type=float,
+                   help="quality: top-1 agreement with the fp32 model on in-distribution data (INT8 default 0.93)")
+
+
+def bounds(args: argparse.Namespace) -> dict[str, float]:
+    names = {"max_abs": "max_abs", "min_cosine": "cosine", "min_sqnr": "sqnr_db", "min_agreement": "top1_agreement"}
+    return {metric: getattr(args, arg) for arg, metric in names.items() if getattr(args, arg, None) is not None}
+
+
+def write_json(path: str | None, data) -> None:
+    if path:
+        Path(path).write_text(json.dumps(data, indent=2) + "\n")
+
+
+def split_list(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
