@@ -45,14 +45,14 @@ for k, p in paths.items():
     try:  # an artifact its runtime refuses to load is reported, the others are still timed
         runners[k] = load_runner(p, threads=threads, **({"spinning": False} if p.endswith(".onnx") else {}))
         for _ in range(5):
-            runners[k]._run_one(x)
+            runners[k].run_batch(x)
     except Exception as e:  # noqa: BLE001
         runners.pop(k, None)
         failed[k] = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"[:300]
 times = {k: [] for k in runners}
 for _ in range(runs):
     for k, r in runners.items():
-        t = time.perf_counter(); r._run_one(x); times[k].append(time.perf_counter() - t)
+        t = time.perf_counter(); r.run_batch(x); times[k].append(time.perf_counter() - t)
 print(json.dumps({**{k: statistics.median(v) * 1e3 for k, v in times.items()}, **failed}))
 """
 

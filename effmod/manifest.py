@@ -221,6 +221,8 @@ class Manifest:
                           delegation=Delegation.from_dict(d["delegation"]) if d.get("delegation") else None,
                           notes=list(d.get("notes") or []), preprocessing=Preprocessing.from_dict(d["preprocessing"]),
                           versions=Versions.from_dict(d["versions"]))
+            if d.get("quantization") is not None and not isinstance(d["quantization"], dict):
+                raise TypeError("quantization must be a mapping")
             values["recipe"] = (Recipe.from_dict(d["recipe"], source) if "recipe" in d
                                 else legacy_recipe(d, source))
             m = cls(**values)

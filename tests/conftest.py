@@ -68,3 +68,19 @@ def small_artifacts(tmp_path_factory):
     manifests = run_export(ExportOptions(targets=["tflite", "executorch", "coreml", "onnx"], weights=str(ckpt),
                                          num_classes=10, img_size=64, output=str(out)), NullReporter())
     return {m.target: out / m.artifact for m in manifests}
+
+
+@pytest.fixture(scope="session")
+def golden_exports(tmp_path_factory):
+    """One `effmod-export --target all` run with the golden checkpoint at 224 px (all four converters, each
+    target's default precision): (exit code, folder, {target: manifest dict}). Shared by the export and
+    INT8 tests (the INT8 artifacts are compared with these)."""
+    import json
+
+    from effmod.cli import main
+
+    require_golden_checkpoint()
+    out = tmp_path_factory.mktemp("export")
+    rc = main(["export", "--target", "all", "--weights", str(GOLDEN_CKPT), "--output", str(out),
+               "--json", str(out / "run.json")])
+    return rc, out, {m["target"]: m for m in json.loads((out / "run.json").read_text())}

@@ -18,13 +18,9 @@ REQUIRED = {"model", "target", "precision", "artifact_sha256", "weights_sha256",
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(golden_exports):
     """One `effmod-export --target all` run with the golden checkpoint (all four converters)."""
-    require_golden_checkpoint()
-    out = tmp_path_factory.mktemp("export")
-    rc = main(["export", "--target", "all", "--weights", str(GOLDEN_CKPT), "--output", str(out),
-               "--json", str(out / "run.json")])
-    return rc, out, {m["target"]: m for m in json.loads((out / "run.json").read_text())}
+    return golden_exports
 
 
 @needs_shared

@@ -6,6 +6,7 @@ written from the op's documented semantics (not with the executor's own kernels)
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -333,3 +334,33 @@ def test_slice_with_negative_stride_over_a_size_one_dim(tmp_path):
                                                              begin_mask=[True, True, True],
                                                              end_mask=[True, True, True]), {"x": x})
     np.testing.assert_array_equal(out, x)
+
+
+# ----------------------------------------------------------------------------- the op registry
+def test_the_registry_refuses_a_second_kernel_and_bad_declarations():
+    from effmod.targets.coreml.mlprogram.ops import SPECS, declare
+
+    with pytest.raises(ValueError, match="already has a kernel"):
+        declare("conv", lambda ctx, x: x)
+    with pytest.raises(ValueError, match="not parameters"):
+        declare("effmod_test_op", lambda ctx, x: x, variadic=("values",))
+    with pytest.raises(ValueError, match="opsets"):
+        declare("effmod_test_op", lambda ctx, x: x, since=14)
+    assert "effmod_test_op" not in SPECS
+    assert SPECS["concat"].variadic == {"values"} and SPECS["quantize"].since == 17
+    assert SPECS["conv"].required == ("x", "weight") and "groups" in SPECS["conv"].optional
+
+
+def test_an_op_newer_than_the_program_s_opset_is_refused_at_load():
+    from effmod.targets.coreml.mlprogram.executor import Executor, UnsupportedOp
+    from effmod.targets.coreml.mlprogram.program import Op, Program, TensorInfo
+
+    def program(opset: str) -> Program:
+        x = TensorInfo("float32", (1, 4))
+        ops = [Op(index=0, type="quantize", inputs={"input": [("var", "x")], "scale": [("value", np.float32(0.1))]},
+                  attrs={"output_dtype": "int8"}, outputs=[("q", TensorInfo("int8", (1, 4)))])]
+        return Program(path=Path("m.mlpackage"), opset=opset, inputs={"x": x}, outputs=["q"], ops=ops)
+
+    with pytest.raises(UnsupportedOp, match="exists from iOS17 on"):
+        Executor(program("CoreML5"))
+    Executor(program("CoreML7"))

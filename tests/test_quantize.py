@@ -97,15 +97,16 @@ def test_keep_float_kinds_and_globs():
 
 # ----------------------------------------------------------------------------- real INT8 exports
 @pytest.fixture(scope="module")
-def int8_exports(tmp_path_factory):
+def int8_exports(tmp_path_factory, golden_exports):
+    """The real 224-px INT8 export of every target (golden checkpoint), and the session's fp32 exports of
+    the same checkpoint to compare with."""
     require_golden_checkpoint()
     out = tmp_path_factory.mktemp("int8")
     rc = main(["export", "--target", "all", "--quantize", "int8", "--weights", str(GOLDEN_CKPT), "--output", str(out),
                "--json", str(out / "int8.json")])
-    rc32 = main(["export", "--target", "executorch", "--target", "tflite", "--target", "onnx", "--weights",
-                 str(GOLDEN_CKPT), "--output", str(out), "--json", str(out / "fp32.json")])
     int8 = {m["target"]: m for m in json.loads((out / "int8.json").read_text())}
-    fp32 = {m["target"]: m for m in json.loads((out / "fp32.json").read_text())}
+    rc32, _, exported = golden_exports
+    fp32 = {t: m for t, m in exported.items() if m["precision"] == "fp32"}
     return rc, rc32, int8, fp32
 
 
@@ -189,13 +190,23 @@ def test_unreadable_calibration_folder_fails_cleanly(tmp_path):
 
 
 # ----------------------------------------------------------------------------- sensitivity, fallback
-def test_quantize_report_ranks_every_block(tmp_path):
-    r = run_cli("quantize-report", "--img-size", "64", "--num-classes", "10", "--output", str(tmp_path))
+def test_quantize_report_ranks_the_blocks(tmp_path):
+    """Each ranked unit costs one PT2E quantization (~8 s here), so the CLI ranks three; which units exist
+    (every block: stem + 18 stage entries + head) is checked on the model."""
+    from effmod.quantize.sensitivity import select_units
+
+    deploy = reparameterize(create_model("efficientmod_xxs", num_classes=10, img_size=64))
+    assert len(select_units(deploy, ())) == 20 and select_units(deploy, ("stages.3.*",)) == [
+        f"stages.3.{i}" for i in range(4)]
+    with pytest.raises(EffmodError, match="matches no unit"):
+        select_units(deploy, ("stages.9",))
+    r = run_cli("quantize-report", "--img-size", "64", "--num-classes", "10", "--units", "stem,head,stages.3.0",
+                "--output", str(tmp_path))
     assert r.returncode == 0, r.stdout + r.stderr
     result = json.loads((tmp_path / "efficientmod_xxs_executorch_int8_sensitivity.json").read_text())
     sqnrs = [u["sqnr_db"] for u in result["units"]]
-    assert len(sqnrs) == 20 and sqnrs == sorted(sqnrs)  # stem + 18 stage entries + head, most sensitive first
-    assert {u["unit"] for u in result["units"]} >= {"stem", "head", "stages.3.0"}
+    assert len(sqnrs) == 3 and sqnrs == sorted(sqnrs)  # most sensitive first
+    assert {u["unit"] for u in result["units"]} == {"stem", "head", "stages.3.0"}
     assert result["base_keep_float"] == ["dw", "norm"]
     assert "rank" in (tmp_path / "efficientmod_xxs_executorch_int8_sensitivity.md").read_text()
 
@@ -209,7 +220,9 @@ def test_auto_fallback_keeps_the_most_sensitive_first_until_the_target():
     deploy = reparameterize(model)
     cal = load_calibration(None, model.info.data_config)
     example = torch.from_numpy(cal.images[:1])
-    ranking = ["head", "stages.3.3", "stages.3.2", "stem"]
+    # Each step is one PT2E quantization (~8 s here). Measured on these photos: all INT8 28.3 dB, with the
+    # stem float 30.5 dB; the head barely matters (28.2 dB alone).
+    ranking = ["stem", "head"]
     first = auto_fallback(deploy, example, cal.images, cal.images, ("norm",), min_sqnr=1000.0, ranking=ranking)
     assert first["kept_float"] == ranking and not first["reached"]  # impossible target: everything in the ranking
     assert len(first["history"]) == len(ranking) + 1 and first["float_params"] > 0

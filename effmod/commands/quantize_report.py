@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import EffmodError
-from .base import Command, model_options
+from .base import Command, model_options, split_list
 
 
 @dataclass
@@ -25,6 +25,7 @@ class ReportOptions:
     calib_size: int = 96
     seed: int = 0
     output: str = "effmod-out"
+    units: tuple[str, ...] = ()          # rank only these units (globs); () ranks every unit
 
 
 def run_report(opts: ReportOptions, reporter) -> dict:
@@ -52,7 +53,7 @@ def run_report(opts: ReportOptions, reporter) -> dict:
     calib, eval_x = split_calibration(cal.images)
     with reporter.progress("per-unit sensitivity", total=1) as update:
         result = sensitivity(deploy, torch.from_numpy(calib[:1]), calib, eval_x, target.default_keep_float,
-                             progress=update)
+                             progress=update, only=opts.units)
     result.update({"model": opts.model, "weights": opts.weights, "target": opts.target,
                    "calibration": {**asdict(cal.facts()), "used_for_observers": len(calib), "used_for_sqnr": len(eval_x)}})
     return result
@@ -82,6 +83,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib", help="folder of calibration images (default: built-in photos, with a warning)")
     p.add_argument("--calib-size", type=int, default=96)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--units", help="rank only these units, comma-separated globs (e.g. stem,stages.3.*); "
+                                   "default: every unit (one INT8 quantization each)")
     p.add_argument("--output", default="effmod-out", help="where the JSON and Markdown report go")
 
 
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     opts = ReportOptions(model=args.model, weights=args.weights, num_classes=args.num_classes, img_size=args.img_size,
                          target=args.target, calib=args.calib, calib_size=args.calib_size, seed=args.seed,
-                         output=args.output)
+                         output=args.output, units=tuple(split_list(args.units or "")))
     result = run_report(opts, ConsoleReporter(console, debug=args.debug))
     base = result["all_quantized"]
     table = Table(title=f"INT8 sensitivity, {args.model} ({args.target}): all quantized {base['sqnr_db']:.1f} dB "

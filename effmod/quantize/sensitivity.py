@@ -58,22 +58,39 @@ def _float_out(model, eval_x):
         return model(torch.from_numpy(eval_x)).numpy()
 
 
+def select_units(model: nn.Module, patterns: tuple[str, ...]) -> list[str]:
+    """The units whose names match any of ``patterns`` (globs: ``stages.3.*``); all units without patterns."""
+    import fnmatch
+
+    from ..errors import EffmodError
+
+    all_units = units(model)
+    if not patterns:
+        return all_units
+    for p in patterns:
+        if not fnmatch.filter(all_units, p):
+            raise EffmodError(f"--units {p} matches no unit", hint="units: " + ", ".join(all_units))
+    return [u for u in all_units if any(fnmatch.fnmatch(u, p) for p in patterns)]
+
+
 def sensitivity(model: nn.Module, example: torch.Tensor, calib: np.ndarray, eval_x: np.ndarray,
-                base_keep: tuple[str, ...] = (), progress=None) -> dict:
-    """Per-unit isolated sensitivity plus the all-quantized baseline. ``progress(done, total)``."""
+                base_keep: tuple[str, ...] = (), progress=None, only: tuple[str, ...] = ()) -> dict:
+    """Per-unit isolated sensitivity plus the all-quantized baseline. ``progress(done, total)``.
+    ``only``: rank just the units matching these globs (each costs one PT2E quantization)."""
     base = resolve_keep_float(model, base_keep) if base_keep else []
     float_out = _float_out(model, eval_x)
     all_units = units(model)
+    ranked = select_units(model, only)
     full = _measure(model, example, calib, eval_x, float_out, base)
     rows = []
-    for i, unit in enumerate(all_units):
+    for i, unit in enumerate(ranked):
         others = [u for u in all_units if u != unit]
         m = _measure(model, example, calib, eval_x, float_out, sorted(set(base + others)))
         kind = type(model.get_submodule(unit)).__name__
         rows.append({"unit": unit, "kind": kind, "sqnr_db": round(m.sqnr_db, 2),
                      "top1_agreement": m.top1_agreement})
         if progress:
-            progress(i + 1, len(all_units))
+            progress(i + 1, len(ranked))
     rows.sort(key=lambda r: r["sqnr_db"])
     return {"all_quantized": {"sqnr_db": round(full.sqnr_db, 2), "top1_agreement": full.top1_agreement},
             "base_keep_float": list(base_keep), "units": rows,

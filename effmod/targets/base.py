@@ -155,7 +155,7 @@ class DebugSupport:
     ``op_level``: precisions with an op-by-op view (``Runner.op_report``)."""
 
     taps: Literal["artifact", "rebuild"]
-    refused: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, tuple[str, str]] = field(default_factory=dict)  # precision -> (why, hint)
     runner_options: dict[str, Any] = field(default_factory=dict)
     tensor_graphs: Callable[..., list] | None = None   # (model, manifest, example) -> [(graph, name prefix)]
     op_level: tuple[Precision, ...] = ()

@@ -69,7 +69,7 @@ def labels_for(manifest: Manifest) -> list[str]:
 
 
 def build_app_config(app: str, artifact: Path, manifest: Manifest, model_file: str, self_test: dict) -> dict:
-    pre = manifest.preprocessing
+    pre = manifest.preprocessing.to_dict()
     return {
         "effmod_app_config": 1,
         "app": app,

@@ -31,8 +31,9 @@ COREML = Target(
         # Measured on the built-in model: the W8A8 program's block outputs differ from PyTorch's by constant
         # factors of up to 30x (quantized adds' inputs rescaled and compensated in later quantize ops), so
         # a block-by-block comparison would name blocks that are fine.
-        refused={"int8": "coremltools rescales its quantized tensors between ops, so they are not in PyTorch's "
-                         "scale"}),
+        refused={"int8": ("it is a Core ML W8A8 program: coremltools rescales its quantized tensors between ops, so "
+                          "they are not in PyTorch's scale",
+                          "debug the fp16 Core ML export, or the ExecuTorch/TFLite INT8 export of the same model")}),
     label="Core ML",
     colour="tab:purple",
     packages=("coremltools",),

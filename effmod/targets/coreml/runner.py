@@ -65,7 +65,10 @@ class CoreMLRunner(Runner):
                 import torch
 
                 torch.set_num_threads(threads)
-            self.executor = Executor(self.program)
+            try:
+                self.executor = Executor(self.program)
+            except EffmodError as e:  # the executor names the op; the user needs the package too
+                raise EffmodError(f"{self.path}: {e.message}", hint=e.hint) from None
             self.engine = EXECUTOR_ENGINE
             self._plan_batching(batching)
 
