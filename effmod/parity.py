@@ -86,6 +86,7 @@ class ParityResult:
     # effmod validate, quantized artifacts: the artifact against the same recipe rebuilt from PyTorch and
     # run by the same runtime (the converters are deterministic: a good artifact matches it exactly)
     rebuild: Gate | None = None
+    arm64: Arm64Parity | None = None   # --arch arm64: the aarch64 runtime under emulation, per CPU
 
     @property
     def passed(self) -> bool:
@@ -103,6 +104,8 @@ class ParityResult:
             d["non_finite_origin"] = self.non_finite_origin
         if self.rebuild is not None:
             d["rebuild"] = self.rebuild.to_dict()
+        if self.arm64 is not None:
+            d["arm64"] = self.arm64.to_dict()
         if self.artifact_sha256_matches_manifest is not None:
             d["artifact_sha256_matches_manifest"] = self.artifact_sha256_matches_manifest
         return d
@@ -114,6 +117,7 @@ class ParityResult:
                    quality=Gate.from_dict(d["quality"]), failures=list(d.get("failures", [])),
                    data_path=d.get("data_path"), non_finite_origin=d.get("non_finite_origin"),
                    rebuild=Gate.from_dict(d["rebuild"]) if d.get("rebuild") else None,
+                   arm64=Arm64Parity.from_dict(d["arm64"]) if d.get("arm64") else None,
                    artifact_sha256_matches_manifest=d.get("artifact_sha256_matches_manifest"))
 
 
@@ -197,3 +201,58 @@ def judge(out: np.ndarray, fp32_reference: np.ndarray, precision: Precision, dat
         result.non_finite_origin = sorted({f"{kind} first produced by {op}" for kind, op in created_non_finite})
         result.fail(f"non-finite values first produced by {created_non_finite[0][1]}")
     return result
+
+
+# ----------------------------------------------------------------------------- ARM kernels (--arch arm64)
+@dataclass
+class CpuRun:
+    """One emulated ARM CPU's run of an artifact: the same gates as the x86 run, and how far it is from
+    the x86 run of the same artifact on the same images."""
+
+    cpu: str                           # the QEMU model, e.g. cortex-a55
+    kernel_family: str                 # neon, dotprod, i8mm or sme: from the CPU features the runtime sees
+    features: list[str]                # AT_HWCAP/AT_HWCAP2 names inside the emulator
+    engine: str
+    status: Status
+    correctness: Gate
+    quality: Gate
+    max_abs_vs_x86: float
+    logits_differ: int                 # logits not bit-identical to the x86 run's
+    logits: int
+    top1_agreement_vs_x86: float
+    sqnr_vs_x86_db: float
+    seconds: float                     # the emulated run (slower than a phone: says nothing of speed)
+    same_as: str | None = None         # bit-identical to this CPU's run
+    failures: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in ("cpu", "kernel_family", "features", "engine", "status", "max_abs_vs_x86",
+                                           "logits_differ", "logits", "top1_agreement_vs_x86", "sqnr_vs_x86_db",
+                                           "seconds", "same_as", "failures")}
+        return {**d, "correctness": self.correctness.to_dict(), "quality": self.quality.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CpuRun:
+        return cls(**{**d, "correctness": Gate.from_dict(d["correctness"]), "quality": Gate.from_dict(d["quality"])})
+
+
+@dataclass
+class Arm64Parity:
+    """``--arch arm64``: the artifact in the aarch64 build of its runtime, under QEMU user-mode, per CPU."""
+
+    emulator: str                      # e.g. "qemu-aarch64 10.0.13"
+    runtime: str                       # the aarch64 runtime and its version
+    n_images: int
+    data: str
+    status: Status
+    cpus: list[CpuRun]
+    failures: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"emulator": self.emulator, "runtime": self.runtime, "n_images": self.n_images, "data": self.data,
+                "status": self.status, "failures": self.failures, "cpus": [c.to_dict() for c in self.cpus]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Arm64Parity:
+        return cls(d["emulator"], d["runtime"], d["n_images"], d["data"], d["status"],
+                   [CpuRun.from_dict(c) for c in d["cpus"]], list(d.get("failures", [])))

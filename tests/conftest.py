@@ -84,3 +84,16 @@ def golden_exports(tmp_path_factory):
     rc = main(["export", "--target", "all", "--weights", str(GOLDEN_CKPT), "--output", str(out),
                "--json", str(out / "run.json")])
     return rc, out, {m["target"]: m for m in json.loads((out / "run.json").read_text())}
+
+
+@pytest.fixture(scope="session")
+def builtin_int8(tmp_path_factory):
+    """The built-in CIFAR-10 model's INT8 .tflite and .onnx at 64 px (calibrated on the built-in photos),
+    exported once: {target: artifact path}. Tests that change an artifact copy it first."""
+    from effmod.console import NullReporter
+    from effmod.pipeline import ExportOptions, run_export
+
+    out = tmp_path_factory.mktemp("builtin_int8")
+    manifests = run_export(ExportOptions(targets=["tflite", "onnx"], weights="auto", precision="int8",
+                                         output=str(out)), NullReporter())
+    return {m.target: out / m.artifact for m in manifests}

@@ -13,7 +13,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "effmod"
 
 # Highest layer first. A module may import its own layer or any layer below it.
-LAYERS = ["cli", "commands", "pipeline", "targets", "quantize", "deploy", "models", "base"]
+LAYERS = ["cli", "commands", "pipeline", "emulation", "targets", "quantize", "deploy", "models", "base"]
 BASE = {"manifest", "recipe", "placement", "parity", "eval", "console", "errors", "versions", "machine", "precision",
         "data", "weights", ""}
 

@@ -72,3 +72,49 @@ def write_json(path: str | None, data) -> None:
 
 def split_list(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def arch_options(p: argparse.ArgumentParser) -> None:
+    """--arch arm64: also run the artifact in the aarch64 build of its runtime under QEMU, per CPU."""
+    p.add_argument("--arch", choices=["x86", "arm64"], default="x86",
+                   help="arm64: also run the artifact in the aarch64 build of its runtime under QEMU user-mode, "
+                        "once per emulated CPU (docs/arm64.md)")
+    p.add_argument("--cpu", help="with --arch arm64: comma-separated QEMU CPU models (default: cortex-a53, "
+                                 "cortex-a55, cortex-a710: plain NEON, dot product, i8mm)")
+    p.add_argument("--arm-images", type=int, help="with --arch arm64: at most this many of the parity images "
+                                                  "(default: all of them)")
+
+
+def arm64_request(args: argparse.Namespace):
+    """The ARM check asked for, or None; --cpu/--arm-images without --arch arm64 are refused."""
+    from ..errors import EffmodError
+
+    if args.arch != "arm64":
+        if args.cpu or args.arm_images is not None:
+            raise EffmodError("--cpu and --arm-images apply to --arch arm64", hint="add --arch arm64")
+        return None
+    from ..pipeline.arm64 import Arm64Request
+
+    if args.arm_images is not None and args.arm_images < 1:
+        raise EffmodError(f"--arm-images must be at least 1 (got {args.arm_images})", hint="e.g. --arm-images 50")
+    cpus = tuple(split_list(args.cpu)) if args.cpu else Arm64Request().cpus
+    return Arm64Request(cpus=cpus, images=args.arm_images, threads=args.threads or 2)
+
+
+def arm64_table(arm):
+    """The --arch arm64 result: one row per group of CPUs whose logits are bit-identical."""
+    from rich.table import Table
+
+    table = Table(title=f"arm64: {arm.runtime} under {arm.emulator}, {arm.data}")
+    for col in ("CPUs", "kernels", "status", "correctness", "quality", "max|Δ| vs x86", "logits ≠ x86",
+                "top-1 = x86", "SQNR vs x86 dB", "emulated s"):
+        table.add_column(col)
+    leaders = [c for c in arm.cpus if c.same_as is None]
+    for c in leaders:
+        group = [c.cpu] + [o.cpu for o in arm.cpus if o.same_as == c.cpu]
+        families = sorted({c.kernel_family} | {o.kernel_family for o in arm.cpus if o.same_as == c.cpu})
+        colour = "green" if c.status == "passed" else "red"
+        table.add_row(", ".join(group), ", ".join(families), f"[{colour}]{c.status}[/]", c.correctness.status,
+                      c.quality.status, f"{c.max_abs_vs_x86:.3g}", f"{c.logits_differ}/{c.logits}",
+                      f"{c.top1_agreement_vs_x86:.1%}", f"{c.sqnr_vs_x86_db:.1f}", f"{c.seconds:.1f}")
+    return table

@@ -54,10 +54,23 @@ def run_doctor(console: Console) -> int:
     else:
         table.add_row("coreml runtime", "[yellow]not on this platform[/]",
                       "Core ML predict needs macOS; Linux parity checks need the effmod ML-program executor")
+    _arm64_rows(table, TARGETS)
     console.print(table)
     console.print("[green]all pinned packages present; every target imports[/]" if ok else
                   "[red]problems found[/]: reinstall with  pip install -e \".[all,dev]\"")
     return 0 if ok else 1
+
+
+def _arm64_rows(table: Table, targets) -> None:
+    """The ARM toolchain (--arch arm64): what is ready, and what `effmod setup arm64` would fetch. Not a
+    failure when absent: it is fetched on first use."""
+    from ..emulation import cache_dir, status
+
+    packages = tuple(t.arm64.package for t in targets if t.arm64.package)
+    for part, state in status(packages).items():
+        colour = "green" if state == "ready" else "yellow"
+        table.add_row(f"arm64 {part}", f"[{colour}]{'ready' if state == 'ready' else 'not set up'}[/]",
+                      state if state != "ready" else str(cache_dir()))
 
 
 COMMAND = Command("doctor", "check installed versions and which targets work here", lambda p: None,

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from ..errors import EffmodError
 from ..precision import PRECISIONS
-from .base import Command, bound_options, bounds, json_option, model_options, threads_option, write_json
+from .base import (Command, arch_options, arm64_request, arm64_table, bound_options, bounds, json_option, model_options,
+                   threads_option, write_json)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,6 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--validate-data", help="folder of images of the model's classes for the parity check (default: the "
                                            "validation sample shipped with the weights, else built-in photos)")
     threads_option(p, what="runtime threads for the parity run")
+    arch_options(p)
     p.add_argument("--force", action="store_true", help="overwrite existing artifacts")
     json_option(p, "the manifests of this run")
 
@@ -59,7 +61,7 @@ def options(args: argparse.Namespace):
                          auto_fallback=args.auto_fallback, fallback_sqnr=args.fallback_sqnr, io=args.io,
                          image_input=args.image_input, output=args.output, validate_data=args.validate_data,
                          force=args.force, dynamic_batch=args.dynamic_batch, thresholds=bounds(args),
-                         threads=args.threads)
+                         threads=args.threads, arm64=arm64_request(args))
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -68,6 +70,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     manifests = run_export(options(args), ConsoleReporter(console, debug=args.debug))
     _print_table(console, manifests)
+    for m in manifests:
+        if m.parity.arm64 is not None:
+            console.print(arm64_table(m.parity.arm64))
     write_json(args.json, [m.to_dict(with_path=True) for m in manifests])
     failed = [m for m in manifests if m.parity.status == "failed"]
     for m in failed:

@@ -6,7 +6,7 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
-from .base import Command, bound_options, bounds, json_option, threads_option, write_json
+from .base import Command, arch_options, arm64_request, arm64_table, bound_options, bounds, json_option, threads_option, write_json
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -19,6 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                    "manifest says (the simulated reference is rebuilt with them)")
     bound_options(p)
     threads_option(p)
+    arch_options(p)
     json_option(p, "the parity result")
 
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     result = revalidate(args.artifact, model=args.model, weights=args.weights, num_classes=args.num_classes,
                         data=args.data, threads=args.threads, calib=args.calib, overrides=bounds(args),
-                        reporter=ConsoleReporter(console, debug=args.debug))
+                        reporter=ConsoleReporter(console, debug=args.debug), arm64=arm64_request(args))
     table = Table(title=f"effmod validate {args.artifact}: {result.data}, run by {result.engine}")
     for col in ("gate", "against", "status", "bounds", "max|Δ|", "cosine", "SQNR dB", "top-1 agr.", "top-5 agr."):
         table.add_column(col)
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print(table)
     if result.quality.note:
         console.print(f"[yellow]note:[/] {result.quality.note}")
+    if result.arm64 is not None:
+        console.print(arm64_table(result.arm64))
     write_json(args.json, result.to_dict())
     if result.status == "failed":
         console.print("[red]parity failed:[/] " + "; ".join(result.failures))

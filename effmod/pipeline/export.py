@@ -20,7 +20,8 @@ from ..targets import Target
 from .build import Built, build_artifact
 from .inputs import ExportInputs, load_model, prepare_inputs
 from .options import ExportOptions, artifact_name, check_quant_options, recipe_for, resolve_targets
-from .parity_check import run_parity, simulated_reference
+from .arm64 import Arm64Inputs, attach, check_arm64, prepare
+from .parity_check import artifact_outputs, run_parity, simulated_reference
 
 
 def build_manifest(model, target: Target, built: Built, parity: ParityResult) -> Manifest:
@@ -60,6 +61,12 @@ def export_one(model: torch.nn.Module, target: Target, precision: Precision, opt
             simulated, sim_desc = simulated_reference(target, built.result, built.artifact, inputs.x_val, opts.threads)
             parity = run_parity(built.artifact, built.result.input, inputs.validation, inputs.reference, precision,
                                 target, opts.thresholds, opts.threads, simulated, sim_desc)
+        if opts.arm64 is not None:
+            x86, _ = artifact_outputs(built.artifact, built.result.input, inputs.x_val, opts.threads)
+            attach(parity, check_arm64(prepare(target, built.artifact, opts.arm64, reporter), target, built.artifact,
+                                       built.result.input, precision,
+                                       Arm64Inputs(inputs.validation, inputs.reference, x86, simulated, sim_desc),
+                                       opts.arm64, reporter, opts.thresholds))
         manifest = build_manifest(model, target, built, parity)
         manifest.write(built.artifact)
         place_artifact(built.artifact, out_dir / name)
@@ -75,6 +82,8 @@ def run_export(opts: ExportOptions, reporter: Reporter) -> list[Manifest]:
     kept and its manifest says ``parity.status == "failed"`` (the CLI then exits 2)."""
     pairs = resolve_targets(opts.targets, opts.precision)
     check_quant_options(opts, pairs)
+    for target, _ in pairs if opts.arm64 is not None else ():
+        prepare(target, Path(f"{opts.model}{target.suffix}"), opts.arm64, reporter)  # refused before any work
     with reporter.stage("load model"):
         model = load_model(opts.model, opts.weights, opts.num_classes, opts.img_size)
     # The weights decide the defaults (a CIFAR-10 model is 10 classes at 64 px).

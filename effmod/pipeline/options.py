@@ -10,6 +10,7 @@ from ..errors import EffmodError
 from ..precision import Precision
 from ..recipe import Recipe
 from ..targets import TARGETS, Target, by_name
+from .arm64 import Arm64Request
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ExportOptions:
     io: Literal["float", "int8"] = "float"  # TFLite INT8 input/output
     auto_fallback: bool = False           # INT8 PT2E targets: keep sensitive blocks float until fallback_sqnr
     fallback_sqnr: float = 30.0           # dB vs fp32 the fallback aims for (fake-quant, calibration images)
+    arm64: Arm64Request | None = None     # also check each artifact in its aarch64 runtime under QEMU
 
     def __post_init__(self):
         # lists from callers become tuples: the options of a run never change once made

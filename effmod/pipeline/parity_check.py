@@ -41,14 +41,19 @@ def simulated_reference(target: Target, result: TargetResult, artifact: Path, x:
     return None, None
 
 
+def artifact_outputs(artifact: Path, input_spec: TensorSpec | None, x: np.ndarray, threads: int | None = None):
+    """The artifact's outputs on ``x`` in its real runtime, and the runner that computed them."""
+    runner = load_runner(artifact, threads=threads, input_spec=input_spec)
+    return run_artifact(runner, x), runner
+
+
 def run_parity(artifact: Path, input_spec: TensorSpec | None, validation: ValidationData, reference: np.ndarray,
                precision: Precision, target: Target | None = None, overrides: dict | None = None,
                threads: int | None = None, simulated: np.ndarray | None = None,
                simulated_desc: str | None = None) -> ParityResult:
     """Run ``artifact`` in its real runtime on the validation images and judge it (both gates)."""
     target = target or for_artifact(artifact)
-    runner = load_runner(artifact, threads=threads, input_spec=input_spec)
-    out = run_artifact(runner, validation.x)
+    out, runner = artifact_outputs(artifact, input_spec, validation.x, threads)
     created = [(e.kind, e.op) for e in getattr(runner, "non_finite", []) if e.from_finite]
     return judge(out, reference, precision, validation.description, runner.engine, validation.in_distribution,
                  overrides, simulated, simulated_desc, target.correctness_bounds.get(precision), created,

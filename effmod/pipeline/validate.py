@@ -15,16 +15,21 @@ from ..parity import ParityResult, judge_rebuild
 from ..precision import is_quantized
 from ..targets import for_artifact, load_runner
 from .inputs import load_model, reference_outputs, validation_data
-from .parity_check import run_artifact, run_parity
+from .arm64 import Arm64Inputs, Arm64Request, attach, check_arm64, prepare
+from .parity_check import artifact_outputs, run_artifact, run_parity
 from .rebuild import rebuild_simulated_reference
 
 
 def revalidate(artifact: str, model: str | None = None, weights: str | None = None, num_classes: int | None = None,
                data: str | None = None, threads: int | None = None, calib: str | None = None,
-               overrides: dict | None = None, reporter: Reporter | None = None) -> ParityResult:
+               overrides: dict | None = None, reporter: Reporter | None = None,
+               arm64: Arm64Request | None = None) -> ParityResult:
+    """The artifact re-checked against PyTorch; with ``arm64``, also in the aarch64 build of its runtime on
+    each emulated CPU (``result.arm64``)."""
     reporter = reporter or NullReporter()
     path = Path(artifact)
     target = for_artifact(path)
+    chain = prepare(target, path, arm64, reporter) if arm64 is not None else None
     manifest = Manifest.read(path)
     model = model or (manifest.model if manifest else None)
     if model is None:
@@ -54,6 +59,10 @@ def revalidate(artifact: str, model: str | None = None, weights: str | None = No
         result.rebuild = judge_rebuild(run_artifact(runner, validation.x), rebuilt, runner.engine)
         for f in result.rebuild.failures:
             result.fail(f"rebuild: {f} (the artifact is not what its recipe builds from PyTorch)")
+    if arm64 is not None:
+        x86, _ = artifact_outputs(path, manifest.input if manifest else None, validation.x, threads)
+        attach(result, check_arm64(chain, target, path, manifest.input if manifest else None, precision,
+                                   Arm64Inputs(validation, reference, x86, simulated, desc), arm64, reporter, overrides))
     if manifest and manifest.artifact_sha256:
         result.artifact_sha256_matches_manifest = artifact_sha256(path) == manifest.artifact_sha256
         if not result.artifact_sha256_matches_manifest:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import EffmodError, wrapped
 from ..manifest import TensorSpec
-from .base import DebugSupport, ExportJob, OpRow, Runner, Target, TargetResult
+from .base import Arm64Support, DebugSupport, ExportJob, OpRow, Runner, Target, TargetResult
 from .coreml import COREML
 from .executorch import EXECUTORCH
 from .onnx import ONNX
@@ -57,5 +57,5 @@ def load_runner(path: str | Path, threads: int | None = None, input_spec: Tensor
 
 
 __all__ = ["TARGETS", "TARGET_NAMES", "COREML", "TFLITE", "EXECUTORCH", "ONNX", "Target", "ExportJob", "TargetResult",
-           "Runner", "DebugSupport", "OpRow", "by_name",
+           "Runner", "Arm64Support", "DebugSupport", "OpRow", "by_name",
            "for_artifact", "load_runner"]

@@ -161,6 +161,16 @@ class DebugSupport:
     op_level: tuple[Precision, ...] = ()
 
 
+@dataclass(frozen=True)
+class Arm64Support:
+    """How ``--arch arm64`` runs this target's artifacts: the emulated worker's runtime entry and the
+    distribution whose aarch64 wheels provide it; or, when effmod cannot, why (one line)."""
+
+    worker: Literal["litert", "onnxruntime", "executorch"] | None = None  # the runtime entry of emulation/worker.py
+    package: str | None = None
+    unavailable: str = "no aarch64 runtime is declared for this target"
+
+
 def always_timed() -> str | None:
     return None
 
@@ -195,6 +205,7 @@ class Target:
     int8_io: bool = False                         # --io int8: integer graph input/output
     # why artifacts cannot be timed on this machine (None: they can); Core ML needs macOS
     cannot_time_here: Callable[[], str | None] = always_timed
+    arm64: Arm64Support = Arm64Support()         # --arch arm64: the aarch64 runtime under QEMU
 
     @property
     def default_precision(self) -> Precision:

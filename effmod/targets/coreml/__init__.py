@@ -2,7 +2,7 @@
 W8A8 or weight-only (``quantize.py``); ``runner.py`` runs it with Core ML on macOS and with effmod's
 ML-program executor (``mlprogram/``) elsewhere."""
 from ...recipe import DeployOptions
-from ..base import DebugSupport, Target
+from ..base import Arm64Support, DebugSupport, Target
 from .debug import tensor_graphs
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .quantize import DEFAULT_KEEP_FLOAT
@@ -39,4 +39,6 @@ COREML = Target(
     packages=("coremltools",),
     takes_image_input=True,
     cannot_time_here=cannot_time_here,
+    arm64=Arm64Support(unavailable="Core ML runs only on Apple devices: there is no aarch64 Linux build of it to "
+                                   "emulate (effmod's executor checks its numbers on any CPU)"),
 )

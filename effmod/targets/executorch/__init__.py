@@ -1,7 +1,7 @@
 """ExecuTorch: ``torch.export`` lowered with the XNNPACK partitioner (``convert.py``), PT2E INT8 with
 XNNPACK's quantizer (``quantize.py``), run by ``executorch.runtime`` (``runner.py``)."""
 from ...recipe import DeployOptions
-from ..base import DebugSupport, Target
+from ..base import Arm64Support, DebugSupport, Target
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .quantize import DEFAULT_KEEP_FLOAT
 from .runner import ExecuTorchRunner
@@ -27,4 +27,7 @@ EXECUTORCH = Target(
     label="ExecuTorch",
     colour="tab:green",
     packages=("executorch",),
+    arm64=Arm64Support(unavailable="ExecuTorch's aarch64 runtime imports torch, and the registry's aarch64 torch "
+                                   "wheel is a CUDA build whose nvidia-nccl pin it does not serve, so effmod does "
+                                   "not provision it (docs/arm64.md)"),
 )

@@ -1,7 +1,7 @@
 """ONNX: ``torch.onnx.export(dynamo=True)`` (``convert.py``), onnxruntime static QDQ INT8
 (``quantize.py``), run by onnxruntime's CPU execution provider (``runner.py``)."""
 from ...recipe import DeployOptions
-from ..base import DebugSupport, Target
+from ..base import Arm64Support, DebugSupport, Target
 from ..debug_graphs import exported_and_decomposed
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .runner import OnnxRunner
@@ -28,4 +28,5 @@ ONNX = Target(
     colour="tab:blue",
     packages=("onnx", "onnxruntime", "onnxscript"),
     dynamic_batch=True,
+    arm64=Arm64Support("onnxruntime", "onnxruntime"),
 )

@@ -1,7 +1,7 @@
 """TFLite (LiteRT): litert-torch converts (``convert.py``), ai-edge-quantizer makes INT8
 (``quantize.py``), ai_edge_litert runs it with its default XNNPACK delegate (``runner.py``)."""
 from ...recipe import DeployOptions
-from ..base import DebugSupport, Target
+from ..base import Arm64Support, DebugSupport, Target
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .runner import TFLiteRunner
 
@@ -29,4 +29,5 @@ TFLITE = Target(
     colour="tab:orange",
     packages=("ai-edge-litert", "litert-torch", "ai-edge-quantizer"),
     int8_io=True,
+    arm64=Arm64Support("litert", "ai-edge-litert"),
 )
