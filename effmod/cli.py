@@ -9,15 +9,15 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 import warnings
 
 from rich.markup import escape
 
 from .commands import COMMANDS
-from .commands.base import debug_option
+from .commands.base import check_numbers, debug_option
 from .console import make_console
 from .errors import EffmodError, first_line
+from . import interrupts
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,9 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum, frame):
-    # SIGTERM unwinds like Ctrl-C, so every build folder's cleanup (finally) runs before the exit.
-    raise SystemExit(128 + signum)
+def _interrupted(console, signum: int) -> int:
+    word = "interrupted" if signum == signal.SIGINT else "terminated"
+    what = interrupts.message() or "nothing half-written was left at the output paths"
+    console.print(f"[red]{word}[/]: {escape(what)}", soft_wrap=True)
+    return 128 + signum
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,31 +44,39 @@ def main(argv: list[str] | None = None) -> int:
     debug = args.debug
     if not debug:
         warnings.filterwarnings("ignore")
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+    interrupts.reset()
+    interrupts.install()
     command = next(c for c in COMMANDS if c.name == args.command)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for a command's "resume with" line
     try:
-        return command.run(args, console)
+        check_numbers(args)
+        rc = command.run(args, console)
+    except (KeyboardInterrupt, interrupts.Interrupted):
+        return _interrupted(console, interrupts.received() or signal.SIGINT)
+    except SystemExit as e:
+        if interrupts.received() is not None:
+            return _interrupted(console, interrupts.received())
+        raise
     except EffmodError as e:
+        if interrupts.received() is not None:
+            return _interrupted(console, interrupts.received())
         if debug:
             raise
         console.print(f"[red]error:[/] {escape(e.one_line())}", soft_wrap=True)  # paths and extras hold [ ]
         if e.details:
             console.print(e.details, markup=False, highlight=False, soft_wrap=True)
         return e.exit_code
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/]: nothing half-written was left at the output paths")
-        return 130
-    except SystemExit as e:
-        if e.code == 128 + signal.SIGTERM:
-            console.print("[red]terminated[/]: nothing half-written was left at the output paths")
-        raise
     except Exception as e:  # noqa: BLE001 - last resort: still one line without --debug
+        if interrupts.received() is not None:
+            return _interrupted(console, interrupts.received())
         if debug:
             raise
         console.print(f"[red]error:[/] unexpected {escape(first_line(e))} (rerun with --debug for the traceback)",
                       soft_wrap=True)
         return 1
+    # a library swallowed the interrupt and the command ran on: it placed nothing (interrupts.check), and
+    # its exit still says it was interrupted
+    return _interrupted(console, interrupts.received()) if interrupts.received() is not None else rc
 
 
 def export_main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import socket
 import tempfile
 from pathlib import Path
 
+from . import interrupts
 from .errors import EffmodError
 
 TEMP_PREFIX = ".effmod-tmp-"
@@ -71,7 +72,8 @@ def _alive(pid: int) -> bool:
 
 
 def place_artifact(tmp_artifact: Path, final: Path) -> None:
-    """Move a finished artifact and its manifest (``<artifact>.json``) into place."""
+    """Move a finished artifact and its manifest (``<artifact>.json``) into place; never after a signal."""
+    interrupts.check()
     tmp_manifest = tmp_artifact.with_name(tmp_artifact.name + ".json")
     final_manifest = final.with_name(final.name + ".json")
     if final.is_dir():

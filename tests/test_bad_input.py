@@ -291,23 +291,27 @@ def _export_cmd(ckpt: Path, out: Path, target: str) -> list[str]:
             "--num-classes", "10", "--img-size", "64", "--output", str(out)]
 
 
-def _start_and_signal(ckpt: Path, out: Path, sig) -> subprocess.CompletedProcess:
+def _start_and_signal(ckpt: Path, out: Path, sig, delay: float = 1.0) -> subprocess.CompletedProcess:
     proc = subprocess.Popen(_export_cmd(ckpt, out, "executorch"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     deadline = time.time() + 180
     while time.time() < deadline and not list(out.glob(".effmod-tmp-*")):
         time.sleep(0.2)  # the build folder appears when conversion starts
     assert list(out.glob(".effmod-tmp-*")), "conversion never started"
-    time.sleep(1.0)
+    time.sleep(delay)
+    assert proc.poll() is None, f"the export finished within {delay} s of starting to convert: nothing to interrupt"
     proc.send_signal(sig)
     text, _ = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(proc.args, proc.returncode, text)
 
 
-@pytest.mark.parametrize("sig,rc", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_during_conversion_leaves_nothing(checkpoint, tmp_path, sig, rc):
+# Several points of the conversion: torch.export, the XNNPACK partitioner, serialisation, the parity run.
+@pytest.mark.parametrize("sig,rc,delay", [(signal.SIGTERM, 143, 0.3), (signal.SIGTERM, 143, 2.5),
+                                          (signal.SIGINT, 130, 0.1), (signal.SIGINT, 130, 1.0),
+                                          (signal.SIGINT, 130, 2.5)])
+def test_a_signal_during_conversion_leaves_nothing(checkpoint, tmp_path, sig, rc, delay):
     out = tmp_path / "out"
-    done = _start_and_signal(checkpoint, out, sig)
+    done = _start_and_signal(checkpoint, out, sig, delay)
     assert done.returncode == rc, done.stdout[-500:]
     assert "nothing half-written" in done.stdout
     assert not list(out.glob("*.pte")) and not list(out.glob("*.json")), list(out.iterdir())
@@ -328,3 +332,63 @@ def test_the_next_run_cleans_a_killed_run_s_build_folder(checkpoint, tmp_path):
     from effmod.placement import clean_stale_temp
 
     assert clean_stale_temp(out) == 0 and live.is_dir()
+
+
+SWALLOWER = r"""
+import os, signal, sys, time
+from pathlib import Path
+from effmod import interrupts, placement
+interrupts.install()
+try:
+    os.kill(os.getpid(), signal.SIGINT)   # Ctrl-C arrives while a library is running ...
+    time.sleep(2)
+except BaseException:
+    pass                                  # ... and the library swallows the KeyboardInterrupt
+build = Path(sys.argv[1])
+(build / "a.onnx").write_text("artifact")
+(build / "a.onnx.json").write_text("{}")
+try:
+    placement.place_artifact(build / "a.onnx", build.parent / "a.onnx")
+    print("placed")
+except interrupts.Interrupted as e:
+    print("refused", e.signum)
+"""
+
+
+def test_an_interrupt_a_library_swallowed_still_stops_placement(tmp_path):
+    """The recorded signal, not the exception reaching the top, decides: nothing is placed."""
+    build = tmp_path / "build"
+    build.mkdir()
+    r = subprocess.run([sys.executable, "-c", SWALLOWER, str(build)], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == f"refused {int(signal.SIGINT)}", r.stdout + r.stderr
+    assert not (tmp_path / "a.onnx").exists() and not (tmp_path / "a.onnx.json").exists()
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (["bench", "x.tflite", "--threads", "-1"], "--threads"),
+    (["bench", "x.tflite", "--runs", "0"], "--runs"),
+    (["bench", "x.tflite", "--warmup", "-2"], "--warmup"),
+    (["sweep", "--data", "d", "--limit", "-5"], "--limit"),
+    (["sweep", "--data", "d", "--shard-size", "0"], "--shard-size"),
+    (["sweep", "--data", "d", "--workers", "0"], "--workers"),
+    (["sweep", "--data", "d", "--bench-runs", "-1"], "--bench-runs"),
+    (["sweep", "--data", "d", "--calib-sizes", "32,0"], "--calib-sizes"),
+    (["export", "--target", "onnx", "--calib-size", "0"], "--calib-size"),
+    (["export", "--target", "onnx", "--img-size", "100"], "--img-size"),
+    (["export", "--target", "onnx", "--threads", "0"], "--threads"),
+    (["validate", "x.onnx", "--arch", "arm64", "--arm-images", "0"], "--arm-images"),
+    (["debug", "x.onnx", "--images", "-3"], "--images"),
+    (["quantize-report", "--calib-size", "-1"], "--calib-size"),
+    (["train", "--data", "d", "--epochs", "0"], "--epochs"),
+    (["train", "--data", "d", "--batch-size", "0"], "--batch-size"),
+    (["train", "--data", "d", "--lr", "-0.1"], "--lr"),
+    (["train", "--data", "d", "--label-smoothing", "1.5"], "--label-smoothing"),
+])
+def test_every_bad_number_is_one_line_before_any_work(argv, flag, tmp_path, capsys):
+    """Numbers are checked before anything is loaded or written: one line naming the option and a valid
+    example, exit 1 (the artifacts and folders named here do not even exist)."""
+    from effmod.cli import main
+
+    rc = main(argv)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert rc == 1 and len(out) == 1 and flag in out[0] and "e.g." in out[0], out

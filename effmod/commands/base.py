@@ -118,3 +118,47 @@ def arm64_table(arm):
                       c.quality.status, f"{c.max_abs_vs_x86:.3g}", f"{c.logits_differ}/{c.logits}",
                       f"{c.top1_agreement_vs_x86:.1%}", f"{c.sqnr_vs_x86_db:.1f}", f"{c.seconds:.1f}")
     return table
+
+
+# Every numeric option of every command is checked before any work: one line naming it, with an example.
+# option dest -> (lowest valid value, a valid example)
+WHOLE_NUMBERS = {
+    "threads": (1, "--threads 2"), "workers": (1, "--workers 4"), "limit": (1, "--limit 1000"),
+    "shard_size": (1, "--shard-size 1000"), "runs": (1, "--runs 100"), "warmup": (0, "--warmup 10"),
+    "bench_runs": (0, "--bench-runs 50"), "calib_size": (1, "--calib-size 256"), "num_classes": (1, "--num-classes 10"),
+    "images": (1, "--images 32"), "arm_images": (1, "--arm-images 50"), "epochs": (1, "--epochs 30"),
+    "batch_size": (1, "--batch-size 128"), "run_epochs": (1, "--run-epochs 5"), "limit_train": (1, "--limit-train 5000"),
+    "limit_val": (1, "--limit-val 1000"), "timeout": (1, "--timeout 3600"),
+}
+# float options -> (low, high, low inclusive, example)
+FRACTIONS = {"lr": (0.0, None, False, "--lr 2e-3"), "weight_decay": (0.0, None, True, "--weight-decay 0.05"),
+             "warmup_epochs": (0.0, None, True, "--warmup-epochs 2"),
+             "label_smoothing": (0.0, 1.0, True, "--label-smoothing 0.1"),
+             "min_agreement": (0.0, 1.0, True, "--min-agreement 0.93"), "min_cosine": (-1.0, 1.0, True, "--min-cosine 0.9999"),
+             "max_abs": (0.0, None, False, "--max-abs 1e-4")}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Refuse a bad number before any work (EffmodError: one line, exit 1)."""
+    from ..errors import EffmodError
+
+    values = vars(args)
+    for dest, (low, example) in WHOLE_NUMBERS.items():
+        v = values.get(dest)
+        if v is not None and v < low:
+            what = "a positive number" if low == 1 else "0 or more"
+            raise EffmodError(f"{_flag(dest)} must be {what}, not {v}", hint=f"e.g. {example}")
+    size = values.get("img_size")
+    if size is not None and (size < 32 or size % 32):
+        raise EffmodError(f"--img-size must be a positive multiple of 32, not {size}", hint="e.g. --img-size 224")
+    for dest, (low, high, inclusive, example) in FRACTIONS.items():
+        v = values.get(dest)
+        if v is None:
+            continue
+        if v != v or (v < low if inclusive else v <= low) or (high is not None and v > high):
+            span = f"{'at least' if inclusive else 'above'} {low:g}" + (f" and at most {high:g}" if high is not None else "")
+            raise EffmodError(f"{_flag(dest)} must be {span}, not {v:g}", hint=f"e.g. {example}")

@@ -45,6 +45,9 @@ def options(args: argparse.Namespace):
         sizes = [int(v) for v in split_list(args.calib_sizes)]
     except ValueError:
         raise EffmodError(f"--calib-sizes '{args.calib_sizes}' is not a list of integers", hint="e.g. --calib-sizes 32,256") from None
+    if any(v < 1 for v in sizes):
+        raise EffmodError(f"--calib-sizes entries must be positive numbers, not {args.calib_sizes}",
+                          hint="e.g. --calib-sizes 32,256")
     return SweepOptions(model=args.model, data=args.data, weights=args.weights, num_classes=args.num_classes,
                         img_size=args.img_size, calib=args.calib, targets=split_list(args.targets) if args.targets else list(TARGET_NAMES),
                         precisions=split_list(args.precisions), calib_sizes=sizes, fallbacks=split_list(args.fallback),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import interrupts
 from ...console import Reporter
 from ...errors import EffmodError
 from ...eval.datasets import check_classes, select_samples
@@ -59,6 +60,7 @@ class SweepOptions:
 
 def save_logits(logits: np.ndarray, path: Path) -> str:
     """The row's logits (float16: 10k x 10 is 200 KB) for the agreement matrix, written before the row."""
+    interrupts.check()
     tmp = path.with_name(path.name + ".tmp.npy")
     np.save(tmp, logits.astype(np.float16))
     os.replace(tmp, path)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import interrupts
 from ...errors import EffmodError
 from .grid import Combo
 
@@ -130,6 +131,7 @@ def read_json(path: Path):
 
 
 def atomic_json(obj, path: Path) -> None:
+    interrupts.check()  # a row or shard is never made final after Ctrl-C/SIGTERM, even if a library swallowed it
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(obj, indent=2) + "\n")
     os.replace(tmp, path)
