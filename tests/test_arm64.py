@@ -84,7 +84,8 @@ if _getauxval(26) >> 13 & 1:  # HWCAP2_I8MM
 
 def test_a_runtime_wrong_on_one_cpu_family_fails_with_the_cpu_named(toolchain, builtin_int8, tmp_path):
     cache = _tampered_cache(toolchain, tmp_path)
-    proc, result = _validate(builtin_int8["onnx"], tmp_path, env={"EFFMOD_ARM64_CACHE": str(cache)})
+    proc, result = _validate(builtin_int8["onnx"], tmp_path, "--cpu", "cortex-a53,cortex-a710",
+                             env={"EFFMOD_ARM64_CACHE": str(cache)})
     assert proc.returncode == 2, proc.stdout[-3000:]
     cpus = {c["cpu"]: c for c in result["arm64"]["cpus"]}
     assert cpus["cortex-a710"]["status"] == "failed" and cpus["cortex-a53"]["status"] == "passed"

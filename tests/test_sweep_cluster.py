@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -75,9 +76,9 @@ def _args(out: Path, *extra: str, targets="onnx", precisions="fp32,int8") -> lis
             *extra]
 
 
-def _sweep(argv: list[str], **kw) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "effmod"), *argv], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, **kw)
+def _sweep(argv: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
+    return subprocess.Popen([str(BIN / "effmod"), *argv], env=env or ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kw)
 
 
 def _finish(proc: subprocess.Popen, timeout=900) -> str:
@@ -225,3 +226,83 @@ def test_a_node_that_cannot_see_a_path_is_named(cluster):
     lines = proc.stdout.strip().splitlines()
     assert lines[0] == "all nodes see the cache"
     assert re.match(r"node \S+ \(.+\) cannot see the data folder /nonexistent/data", lines[1]), lines
+
+
+DUMPS = ("*** SIGTERM received", "PC: @", "Traceback", "*** Aborted")
+
+
+def test_a_task_no_node_can_hold_is_refused_in_seconds(cluster, tmp_path):
+    """Two 1-CPU nodes and --threads 2: every task would wait forever as infeasible. Refused before any
+    submission, naming the largest node and the fix."""
+    address, cache = cluster
+    t0 = time.monotonic()
+    proc = _sweep(_args(tmp_path / "o", "--ray-address", address, "--cache", str(cache), "--threads", "2"))
+    text, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and time.monotonic() - t0 < 60, text[-2000:]
+    line = text.strip().splitlines()[-1]
+    assert "no node of the Ray cluster can hold a task of 2 CPUs" in line and "has 1" in line
+    assert "--threads 1" in line and not any(d in text for d in DUMPS)
+    assert not (tmp_path / "o" / "rows").exists()  # nothing started
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,rc", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_an_interrupted_driver_says_what_it_kept_and_its_resume_line_works(cluster, tmp_path, sig, rc):
+    address, cache = cluster
+    out = tmp_path / f"sig{int(sig)}"
+    argv = _args(out, "--ray-address", address, "--cache", str(cache), "--shard-size", "25", precisions="fp32")
+    proc = _sweep(argv)
+    deadline = time.monotonic() + 600
+    while len(_computed(out)) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    text, _ = proc.communicate(timeout=120)
+    assert proc.returncode == rc, text[-3000:]
+    line = text.strip().splitlines()[-1]
+    assert re.search(r"kept \d+ finished row\(s\) and \d+ shard\(s\) in ", line) and "resume with: effmod sweep" in line
+    assert not any(d in text for d in DUMPS), text[-3000:]
+    kept = len(list((out / "shards").glob("*/*.npz")))
+    assert f"and {kept} shard(s)" in line and kept >= 3
+    # the cluster is still usable, and the printed command resumes the sweep
+    resume = shlex.split(line.split("resume with: ", 1)[1])
+    assert resume[0] == "effmod" and "--resume" in resume
+    _finish(_sweep(resume[1:]))
+    assert [r["status"] for r in _rows(out).values()] == ["ok"]
+
+
+BLOCKER = r"""
+import os, sys, time, ray
+ray.init(address=sys.argv[1], log_to_driver=False)
+
+@ray.remote(num_cpus=1)
+class Hold:
+    def ping(self):
+        return os.getpid()
+
+holds = [Hold.remote() for _ in range(2)]
+ray.get([h.ping.remote() for h in holds])
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_a_sweep_on_a_full_cluster_says_why_it_waits_and_its_timeout_stops_it(cluster, tmp_path):
+    """Another job holds every CPU: the sweep's tasks wait. It says so with Ray's state of them (not in
+    silence), and --timeout stops it with one line."""
+    address, cache = cluster
+    blocker = subprocess.Popen([sys.executable, "-c", BLOCKER, address], env=ENV, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert blocker.stdout.readline().strip() == "holding"
+        proc = _sweep(_args(tmp_path / "o", "--ray-address", address, "--cache", str(cache), "--timeout", "25",
+                            precisions="fp32"), env={**ENV, "EFFMOD_STALL_S": "5"})
+        text, _ = proc.communicate(timeout=300)
+    finally:
+        blocker.kill()
+        blocker.wait()
+    assert proc.returncode == 1, text[-3000:]
+    # Ray's own word: task states from its state API, or (no dashboard here) its CPU accounting
+    assert "nothing of this sweep has run for" in text and ("PENDING" in text or "0 of 2 CPUs free" in text), text[-3000:]
+    line = text.strip().splitlines()[-1]
+    assert "ran past --timeout 25 s" in line and "resume with: effmod sweep" in line

@@ -35,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                    "path every node sees")
     p.add_argument("--shard-size", type=int, default=1000, help="images per evaluation task (default 1000)")
     p.add_argument("--force", action="store_true", help="discard earlier results in --output")
+    p.add_argument("--timeout", type=int, help="stop the sweep after this many seconds, keeping what is done "
+                                               "(resume it later with --resume)")
 
 
 def options(args: argparse.Namespace):
@@ -54,7 +56,16 @@ def options(args: argparse.Namespace):
                         limit=args.limit, output=args.output, resume=args.resume, force=args.force,
                         threads=args.threads, seed=args.seed, bench_runs=args.bench_runs,
                         ray_address=args.ray_address, no_ray=args.no_ray, workers=args.workers, cache=args.cache,
-                        shard_size=args.shard_size)
+                        shard_size=args.shard_size, timeout=args.timeout, command_line=_resume_command(args))
+
+
+def _resume_command(args: argparse.Namespace) -> str | None:
+    import shlex
+
+    argv = getattr(args, "argv", None)
+    if argv is None:
+        return None
+    return shlex.join(["effmod", *argv, *([] if "--resume" in argv else ["--resume"])])
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

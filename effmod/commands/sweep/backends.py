@@ -126,6 +126,20 @@ def import_ray():
     return ray
 
 
+def fit(nodes: list[NodeInfo], threads: int, workers: int | None) -> int:
+    """How many tasks of ``threads`` CPUs the nodes can run at once, node by node (a task cannot span
+    nodes); refused in one line when no node can hold one, before anything is submitted."""
+    if not nodes or max(n.cpus for n in nodes) < 1:
+        raise EffmodError("the Ray cluster has no CPUs", hint="add a node with `ray start --address`")
+    per_node = sum(n.cpus // threads for n in nodes)
+    if per_node < 1:
+        largest = max(nodes, key=lambda n: n.cpus)
+        raise EffmodError(f"no node of the Ray cluster can hold a task of {threads} CPUs (--threads {threads}): the "
+                          f"largest, {largest.address}, has {largest.cpus}",
+                          hint=f"pass --threads {largest.cpus}, or add nodes with at least {threads} CPUs")
+    return max(1, min(workers, per_node)) if workers else per_node
+
+
 class RayBackend:
     """Tasks as Ray remote functions, each reserving ``cpus`` CPUs; at most ``capacity`` in flight."""
 
@@ -156,15 +170,17 @@ class RayBackend:
         self.nodes = [NodeInfo(n["NodeID"], n["NodeManagerAddress"], int(n["Resources"].get("CPU", 0)),
                                n.get("NodeManagerHostname", ""))
                       for n in ray.nodes() if n.get("Alive")]
-        total = sum(n.cpus for n in self.nodes)
         self.driver_node = ray.get_runtime_context().get_node_id()
-        if total < 1:
-            raise EffmodError(f"the Ray cluster at {address} has no CPUs", hint="add a node with `ray start --address`")
-        self.capacity = max(1, workers or total // max(1, threads))
+        try:
+            self.capacity = fit(self.nodes, threads, workers)
+        except EffmodError:
+            ray.shutdown()  # nothing was submitted: leave the cluster as it was
+            raise
         self._remote: dict[Callable, Any] = {}
         self._pending: dict[Any, Task] = {}
         self._state_checked = 0.0
         self._running: dict[str, list[str]] = {}
+        self._job = ray.get_runtime_context().get_job_id()  # this sweep's tasks only: a cluster runs others too
 
     def submit(self, task: Task) -> None:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -210,12 +226,44 @@ class RayBackend:
             running: dict[str, list[str]] = {}
             # the address: with two Ray instances on one machine, Ray cannot tell which one is meant
             for t in list_tasks(address=self.ray.get_runtime_context().gcs_address,
-                                filters=[("state", "=", "RUNNING")], timeout=2, raise_on_missing_output=False):
+                                filters=[("state", "=", "RUNNING"), ("job_id", "=", self._job)], timeout=2,
+                                raise_on_missing_output=False):
                 running.setdefault(by_id.get(t.node_id, (t.node_id or "?")[:8]), []).append(t.name)
             self._running = running
         except Exception:  # noqa: BLE001 - no dashboard (plain `ray`): the view shows counts only
             self._running = {}
         return self._running
+
+    def waiting(self) -> str | None:
+        """When this sweep's tasks are in flight but none runs: how many wait, in which Ray state."""
+        try:
+            from ray.util.state import list_tasks
+
+            tasks = list_tasks(address=self.ray.get_runtime_context().gcs_address,
+                               filters=[("state", "!=", "FINISHED"), ("job_id", "=", self._job)], timeout=5,
+                               raise_on_missing_output=False)
+        except Exception:  # noqa: BLE001 - no state API (no dashboard): Ray's resource accounting
+            return self._resources_said()
+        states: dict[str, int] = {}
+        for t in tasks:
+            states[t.state] = states.get(t.state, 0) + 1
+        if any(st == "RUNNING" for st in states):
+            return None
+        said = ", ".join(f"{n} {st}" for st, n in sorted(states.items())) or f"{len(self._pending)} task(s) submitted"
+        return f"{said} (Ray: PENDING_NODE_ASSIGNMENT waits for free CPUs, which other jobs may hold; a dead node's " \
+               "tasks are retried elsewhere)"
+
+    def _resources_said(self) -> str:
+        """What the cluster's own accounting (GCS, no dashboard needed) says about free CPUs and nodes."""
+        ray = self.ray
+        try:
+            free, total = ray.available_resources().get("CPU", 0), ray.cluster_resources().get("CPU", 0)
+            alive = {n["NodeID"] for n in ray.nodes() if n.get("Alive")}
+        except Exception as e:  # noqa: BLE001 - the cluster itself does not answer
+            return f"{len(self._pending)} task(s) submitted; the cluster does not answer ({one_line(e)})"
+        dead = [n.label for n in self.nodes if n.node_id not in alive]
+        said = f"{len(self._pending)} task(s) submitted, none running; {free:g} of {total:g} CPUs free in the cluster"
+        return said + (f"; node(s) {', '.join(dead)} died" if dead else " (other jobs hold the rest)")
 
     def close(self) -> None:
         for ref in list(self._pending):

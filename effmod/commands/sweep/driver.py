@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from ...targets import TARGET_NAMES, TARGETS
 from .backends import InlineBackend, NodeInfo, RayBackend, check_shared_paths
 from .accuracy import topk_hits
 from .grid import build_grid
-from .schedule import REFERENCE, RowState, Scheduler, eval_seconds, shard_list
+from .schedule import REFERENCE, RowState, Scheduler, SweepTimeout, eval_seconds, shard_list
 from .view import NullView, SweepView
 from .work import ShardStore, SweepSpec, atomic_json, read_json
 
@@ -56,6 +57,8 @@ class SweepOptions:
     no_ray: bool = False               # every task in this process
     workers: int | None = None         # tasks in flight at most (default: CPUs // threads)
     cache: str | None = None           # exports + decoded shards (default: --output); shared on a cluster
+    timeout: int | None = None         # seconds the whole sweep may take (then it stops, keeping what is done)
+    command_line: str | None = None    # how to resume it (the "resume with" line of an interrupted sweep)
 
 
 def save_logits(logits: np.ndarray, path: Path) -> str:
@@ -112,6 +115,7 @@ def open_backend(opts: SweepOptions, reporter: Reporter, shared: dict[str, str])
         backend = InlineBackend(debug=getattr(reporter, "debug", False))
     else:
         backend = RayBackend(opts.ray_address, opts.workers, opts.threads, debug=getattr(reporter, "debug", False))
+        interrupts.install()  # ray.init installs its own SIGTERM handler: ours says what was kept
     try:
         Path(shared["cache"], "artifacts").mkdir(parents=True, exist_ok=True)
         if opts.ray_address:
@@ -181,6 +185,26 @@ def _summary(opts: SweepOptions, model, ref, rows: list[dict], notes: list[str],
     }
 
 
+def _kept(out: Path, opts: SweepOptions) -> str:
+    rows = len(list((out / "rows").glob("*.json")))
+    shards = len(list((out / "shards").glob("*/*.npz")))
+    resume = opts.command_line or "the same effmod sweep command with --resume"
+    return f"kept {rows} finished row(s) and {shards} shard(s) in {out}; resume with: {resume}"
+
+
+def _run_scheduler(scheduler: Scheduler, opts: SweepOptions, out: Path, reporter: Reporter) -> None:
+    """Run the sweep to its end, within --timeout; stopped early (timeout, Ctrl-C, SIGTERM), it says in one
+    line what it kept and how to resume (the backend is closed by the caller's finally)."""
+    deadline = time.monotonic() + opts.timeout if opts.timeout else None
+    try:
+        scheduler.run(deadline, on_stall=reporter.warn)
+    except SweepTimeout:
+        raise EffmodError(f"the sweep ran past --timeout {opts.timeout} s and was stopped: {_kept(out, opts)}") from None
+    except (KeyboardInterrupt, SystemExit, interrupts.Interrupted):
+        interrupts.set_message(_kept(out, opts))
+        raise
+
+
 def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
     from .report import write_reports
 
@@ -244,7 +268,7 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
         scheduler = Scheduler(backend, spec, data_key, shards, pending, reference, store, opts.bench_runs,
                               latency_node, opts.eval_chunk, on_row, view)
         with view:
-            scheduler.run()
+            _run_scheduler(scheduler, opts, out, reporter)
         nodes = [{"id": n.node_id, "label": n.label, "address": n.address, "cpus": n.cpus} for n in backend.nodes]
         backend_kind = backend.kind
     finally:

@@ -4,6 +4,8 @@ counts is written to the output folder first, so a killed driver loses nothing o
 from __future__ import annotations
 
 import heapq
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -42,6 +44,14 @@ class RowState:
     @property
     def label(self) -> str:
         return self.combo.label if self.combo else "PyTorch fp32 reference"
+
+
+# in-flight tasks with none running this long are reported (EFFMOD_STALL_S: another bound)
+STALL_S = float(os.environ.get("EFFMOD_STALL_S") or 60.0)
+
+
+class SweepTimeout(Exception):
+    """--timeout passed: the driver stops the sweep and says what it kept."""
 
 
 class Scheduler:
@@ -89,17 +99,33 @@ class Scheduler:
                                                tag=(row.index, None)))
 
     # ------------------------------------------------------------------ driving
-    def run(self) -> None:
+    def run(self, deadline: float | None = None, on_stall: Callable[[str], None] | None = None) -> None:
+        """Until every row is done. ``deadline`` (time.monotonic()) bounds the sweep (SweepTimeout); a sweep
+        whose tasks are in flight with none running for STALL_S is reported to ``on_stall`` with Ray's word
+        for what they wait on, once every STALL_S, never waited on in silence."""
         self.start()
+        progress = time.monotonic()
         while self._ready or self.backend.in_flight():
             while self._ready and self.backend.in_flight() < self.backend.capacity:
                 _, _, task = heapq.heappop(self._ready)
                 row = self._row(task.tag[0])
                 if row.failed is None:
                     self.backend.submit(task)
-            for done in self.backend.wait(timeout=1.0):
+            finished = self.backend.wait(timeout=1.0)
+            for done in finished:
                 self._finished(done)
-            self.view.refresh(self.backend.running())
+            running = self.backend.running()
+            self.view.refresh(running)
+            now = time.monotonic()
+            if finished or running:
+                progress = now
+            elif now - progress > STALL_S and on_stall is not None and hasattr(self.backend, "waiting"):
+                why = self.backend.waiting()
+                if why:
+                    on_stall(f"nothing of this sweep has run for {now - progress:.0f} s: {why}")
+                progress = now
+            if deadline is not None and now > deadline:
+                raise SweepTimeout()
 
     def _row(self, index: int) -> RowState:
         return self.reference if index == REFERENCE else self.rows[index]
