@@ -35,6 +35,13 @@ def _export(work: Path, target: str, precision: str, calib: str | None) -> tuple
     return (arts[0] if proc.returncode == 0 and arts else None), (proc.stdout.strip().splitlines() or ["?"])[-1]
 
 
+def _unavailable(target: str) -> str | None:
+    from effmod.targets import by_name
+
+    arm = by_name(target).arm64
+    return None if arm.worker else arm.unavailable
+
+
 def _rows(target: str, precision: str, result: dict | None, reason: str) -> list[dict]:
     if result is None or "arm64" not in result:
         return [{"target": target, "precision": precision, "cpu": "-", "status": "not run", "reason": reason}]
@@ -60,6 +67,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for target, precisions in PRECISIONS.items():
             for precision in precisions:
+                why_not = _unavailable(target)
+                if why_not:
+                    rows += _rows(target, precision, None, why_not)
+                    continue
                 art, line = _export(Path(tmp), target, precision, args.calib)
                 if art is None:
                     rows += _rows(target, precision, None, f"export failed: {line}")

@@ -228,3 +228,29 @@ def test_a_failed_reference_stops_the_sweep_and_resume_finishes_it(setup, tmp_pa
     assert again["images"] + again["unreadable"] == 6 and again["rows"][0]["shards_reused"] == 0
     assert again["rows"][0]["export_cached"] is True
     assert "was computed on other images" in capsys.readouterr().out
+
+
+def test_sweep_arch_arm64_adds_each_row_s_agreement_on_emulated_cpus(setup, tmp_path, capsys):
+    """--arch arm64: each row's artifact also runs in its aarch64 runtime under QEMU (real QEMU and wheels;
+    skipped where the ARM toolchain cannot be set up), and the row records top-1 agreement with its x86 run."""
+    from effmod.emulation import ensure
+    from effmod.errors import EffmodError
+
+    try:
+        ensure(("ai-edge-litert",))
+    except EffmodError as e:
+        pytest.skip(f"the ARM toolchain could not be set up here: {e.one_line()}")
+    base, ckpt = setup
+    out = tmp_path / "arm"
+    argv = ["sweep", "--weights", str(ckpt), "--data", str(base / "eval"), "--calib", str(base / "calib"),
+            "--targets", "tflite", "--precisions", "int8", "--calib-sizes", "8", "--fallback", "none",
+            "--bench-runs", "0", "--no-ray", "--output", str(out), "--arch", "arm64", "--cpu", "cortex-a53,cortex-a710",
+            "--arm-images", "6"]
+    assert main(argv) == 0, capsys.readouterr().out[-3000:]
+    rows = {r["target"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
+    arm = rows["tflite"]["arm64"]
+    assert arm["status"] == "done" and arm["images"] == 6 and [c["cpu"] for c in arm["cpus"]] == ["cortex-a53",
+                                                                                                    "cortex-a710"]
+    assert {c["kernel_family"] for c in arm["cpus"]} == {"neon", "i8mm"}
+    assert all(0.5 <= c["top1_agreement_vs_x86"] <= 1 for c in arm["cpus"])
+    assert "On emulated ARM cores" in (out / "results.md").read_text()

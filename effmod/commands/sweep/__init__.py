@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ...errors import EffmodError
-from ..base import Command, model_options, split_list, threads_option
+from ..base import Command, arch_options, arm64_request, model_options, split_list, threads_option
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                    "path every node sees")
     p.add_argument("--shard-size", type=int, default=1000, help="images per evaluation task (default 1000)")
     p.add_argument("--force", action="store_true", help="discard earlier results in --output")
+    arch_options(p)
     p.add_argument("--timeout", type=int, help="stop the sweep after this many seconds, keeping what is done "
                                                "(resume it later with --resume)")
 
@@ -56,7 +57,8 @@ def options(args: argparse.Namespace):
                         limit=args.limit, output=args.output, resume=args.resume, force=args.force,
                         threads=args.threads, seed=args.seed, bench_runs=args.bench_runs,
                         ray_address=args.ray_address, no_ray=args.no_ray, workers=args.workers, cache=args.cache,
-                        shard_size=args.shard_size, timeout=args.timeout, command_line=_resume_command(args))
+                        shard_size=args.shard_size, timeout=args.timeout, command_line=_resume_command(args),
+                        arm64=arm64_request(args))
 
 
 def _resume_command(args: argparse.Namespace) -> str | None:

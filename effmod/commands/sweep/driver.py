@@ -22,6 +22,8 @@ from ...manifest import Manifest
 from ...pipeline import load_model
 from ...placement import clean_stale_temp
 from ...targets import TARGET_NAMES, TARGETS
+from . import arm
+from ...pipeline.arm64 import Arm64Request
 from .backends import InlineBackend, NodeInfo, RayBackend, check_shared_paths
 from .accuracy import topk_hits
 from .grid import build_grid
@@ -59,6 +61,7 @@ class SweepOptions:
     cache: str | None = None           # exports + decoded shards (default: --output); shared on a cluster
     timeout: int | None = None         # seconds the whole sweep may take (then it stops, keeping what is done)
     command_line: str | None = None    # how to resume it (the "resume with" line of an interrupted sweep)
+    arm64: Arm64Request | None = None  # per row: top-1 agreement of emulated ARM CPUs with the x86 run
 
 
 def save_logits(logits: np.ndarray, path: Path) -> str:
@@ -101,6 +104,16 @@ def check_options(opts: SweepOptions) -> None:
     if opts.ray_address and opts.cache and not Path(opts.cache).is_absolute():
         raise EffmodError(f"--cache {opts.cache} is relative: the nodes of a cluster resolve it each in its own "
                           "working folder", hint="pass an absolute path on a filesystem every node mounts")
+
+
+def _samples(opts: SweepOptions, model) -> list:
+    """The evaluation images (class-balanced subset with --limit), checked against the model's classes."""
+    labels = model.info.data_config.labels
+    classes, samples = select_samples(opts.data, opts.limit,
+                                      list(labels) if labels and len(labels) == model.num_classes else None)
+    if len(classes) != model.num_classes:
+        check_classes(classes, [f"class {i}" for i in range(model.num_classes)], opts.data)
+    return samples
 
 
 def _shared_weights(weights: str | None) -> str | None:
@@ -218,11 +231,9 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
                           hint="pass --weights (a checkpoint or a built-in tag such as cifar10)")
     data_config = model.info.data_config
     opts.num_classes, opts.img_size = model.num_classes, data_config.img_size
-    labels = data_config.labels
-    classes, samples = select_samples(opts.data, opts.limit,
-                                      list(labels) if labels and len(labels) == model.num_classes else None)
-    if len(classes) != model.num_classes:
-        check_classes(classes, [f"class {i}" for i in range(model.num_classes)], opts.data)
+    samples = _samples(opts, model)
+    if opts.arm64 is not None:
+        arm.prepare(opts.arm64, [c.target for c in combos], reporter)  # toolchain and CPU names, before any work
     cache = Path(opts.cache or opts.output).resolve()
     calib = str(Path(opts.calib).resolve()) if opts.calib else None
     spec = SweepSpec(opts.model, _shared_weights(opts.weights), model.num_classes, data_config.img_size, calib,
@@ -278,6 +289,8 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
                           hint="rerun with --no-ray --debug to see the traceback")
     ref = reference.merged
     rows = [done_rows.get(c.key(context)) or finished[c.key(context)] for c in combos]
+    if opts.arm64 is not None:
+        arm.add_arm64(rows, spec, data_key, shards[0], out, opts.arm64, reporter)
     if ref.unreadable:
         reporter.warn(f"{len(ref.unreadable)} unreadable images skipped (first: {ref.unreadable[0]})")
     result = _summary(opts, model, ref, rows, notes, scheduler, latency_node, reference,

@@ -166,6 +166,7 @@ def markdown(result: dict) -> str:
                          f"{_fmt(g['speedup_vs_float'], '.2f')}× | {how} |")
         lines.append("")
     lines += agreement_markdown(result.get("agreement_matrix"))
+    lines += arm64_markdown(result["rows"])
     untimed = [r for r in result["rows"] if r["status"] == "ok" and r["latency_ms"] is None]
     if untimed:
         lines += [f"Not timed: {', '.join(r['label'] for r in untimed)}: {untimed[0]['latency_note']}.", ""]
@@ -175,6 +176,26 @@ def markdown(result: dict) -> str:
         lines += [f"{result['unreadable']} unreadable images were skipped.", ""]
     lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in result["versions"].items() if v) + ".", ""]
     return "\n".join(lines)
+
+
+def arm64_markdown(rows: list[dict]) -> list[str]:
+    """--arch arm64: each row's top-1 agreement with its own x86 run, per emulated CPU."""
+    arm = [r for r in rows if r.get("arm64")]
+    if not arm:
+        return []
+    cpus = list(dict.fromkeys(c["cpu"] for r in arm for c in r["arm64"].get("cpus", [])))
+    lines = ["## On emulated ARM cores (aarch64 runtimes under QEMU)", "",
+             "Top-1 agreement of each row's artifact, run by the aarch64 build of its runtime, with its own x86 "
+             "run on the first images of the set (a check of the arithmetic, not of speed).", "",
+             "| combination | images | " + " | ".join(cpus) + " |", "|---|---:|" + "---:|" * len(cpus)]
+    for r in arm:
+        a = r["arm64"]
+        if a["status"] != "done":
+            lines.append(f"| {r['label']} | not run: {a['reason']} |" + " |" * len(cpus))
+            continue
+        by = {c["cpu"]: f"{c['top1_agreement_vs_x86']:.1%} ({c['kernel_family']})" for c in a["cpus"]}
+        lines.append(f"| {r['label']} | {a['images']} | " + " | ".join(by.get(c, "") for c in cpus) + " |")
+    return lines + [""]
 
 
 def agreement_markdown(m: dict | None) -> list[str]:
