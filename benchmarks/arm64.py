@@ -1,5 +1,5 @@
 """The built-in CIFAR-10 model on emulated ARM cores: every target × precision × CPU family, by
-`effmod validate --arch arm64` on the full parity sample (200 images of its validation sample).
+`effmod validate --arch arm64` on the first --images (default 50) of its 200-image validation sample.
 
     python benchmarks/arm64.py [--calib ../shared/cifar10/train] [--cpus cortex-a53,...]
 
@@ -59,6 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calib", help="INT8 calibration folder (default: the built-in photos)")
     ap.add_argument("--cpus", default=CPUS)
+    ap.add_argument("--images", type=int, default=50, help="parity images per CPU (emulated fp32 is slow)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     setup = _effmod("setup", "arm64")
@@ -76,8 +77,8 @@ def main() -> None:
                     rows += _rows(target, precision, None, f"export failed: {line}")
                     continue
                 t1 = time.perf_counter()
-                proc = _effmod("validate", str(art), "--arch", "arm64", "--cpu", args.cpus, "--json",
-                               str(Path(tmp) / "v.json"))
+                proc = _effmod("validate", str(art), "--arch", "arm64", "--cpu", args.cpus, "--arm-images",
+                               str(args.images), "--json", str(Path(tmp) / "v.json"))
                 result = json.loads((Path(tmp) / "v.json").read_text()) if proc.returncode in (0, 2) else None
                 reason = (proc.stdout.strip().splitlines() or ["?"])[-1]
                 for r in _rows(target, precision, result, reason.removeprefix("error: ")):
@@ -93,7 +94,7 @@ def main() -> None:
               f"{r['top1_agreement_vs_x86']:.1%}" if "top1_agreement_vs_x86" in r else "-",
               f"{r['sqnr_vs_x86_db']:.1f}" if "sqnr_vs_x86_db" in r else r.get("reason", "")[:90],
               f"{r['emulated_s']:.1f}" if "emulated_s" in r else "-"] for r in rows]
-    emit_table("built-in CIFAR-10 xxs on emulated ARM (200 images each)",
+    emit_table(f"built-in CIFAR-10 xxs on emulated ARM ({args.images} parity images per CPU)",
                ["target", "precision", "CPU", "kernels", "status", "bit-identical to", "max|Δ| vs x86",
                 "logits ≠ x86", "top-1 = x86", "SQNR vs x86 dB", "emulated s"], cells, OUT / "arm64.md",
                f"Set-up (effmod setup arm64, rc {setup.returncode}): {setup_s:.0f} s. Host: "

@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _interrupted(console, signum: int) -> int:
+    # The run is over: a signal arriving from here on (a repeated Ctrl-C, or one a library re-raises) must not
+    # turn the exit into a crash after the interpreter restored the default handlers at shutdown.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     word = "interrupted" if signum == signal.SIGINT else "terminated"
     what = interrupts.message() or "nothing half-written was left at the output paths"
     console.print(f"[red]{word}[/]: {escape(what)}", soft_wrap=True)
