@@ -133,3 +133,24 @@ def test_the_kernel_family_comes_from_the_cpu_features():
 
     assert kernel_family(["asimd"]) == "neon" and kernel_family(["asimd", "asimddp"]) == "dotprod"
     assert kernel_family(["asimd", "asimddp", "i8mm"]) == "i8mm" and kernel_family(["i8mm", "sme"]) == "sme"
+
+
+def test_a_killed_set_up_leaves_no_part_in_place_and_is_cleaned(toolchain, tmp_path):
+    """A set-up killed while fetching leaves its build folder, never a half-made part; the next one
+    removes that folder and builds the part whole."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "qemu").symlink_to(toolchain.cache / "qemu")
+    (cache / "rootfs").symlink_to(toolchain.cache / "rootfs")
+    litert = toolchain.site("ai-edge-litert")
+    (cache / litert.name).symlink_to(litert)  # only the ONNX Runtime wheels are fetched again
+    from effmod.placement import _host
+
+    dead = cache / f".effmod-tmp-999999999@{_host()}-x"
+    dead.mkdir()
+    (dead / "half.whl").write_bytes(b"half")
+    proc = subprocess.run([sys.executable, "-m", "effmod.cli", "setup", "arm64"], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "EFFMOD_ARM64_CACHE": str(cache)})
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert not dead.exists() and not list(cache.glob(".effmod-tmp-*"))
+    assert (cache / f"site-onnxruntime-{toolchain.site('onnxruntime').name.rsplit('-', 1)[1]}").is_dir()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EffmodError
+from ..placement import clean_stale_temp, temp_dir
 from ..versions import installed
 
 MIN_QEMU = (10, 0)
@@ -92,7 +93,7 @@ def _build(final: Path, make) -> Path:
     """``make(tmp)`` fills a temporary folder beside ``final``, which is then renamed into place."""
     if final.exists():
         return final
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    tmp = temp_dir(final.parent)  # named after this process: the next set-up cleans it if this one is killed
     try:
         make(tmp)
         tmp.replace(final)
@@ -141,6 +142,7 @@ def ensure(packages: tuple[str, ...], stage=None) -> Toolchain:
     manager for progress (the console's reporter.stage)."""
     cache = cache_dir()
     _writable(cache)
+    clean_stale_temp(cache)  # parts a killed set-up left half-made
     step = stage or (lambda what: _Null())
     with step("ARM toolchain: QEMU 10 user-mode (Debian 13 qemu-user)"):
         qemu = _build(cache / "qemu", _make_qemu) / "qemu-aarch64"
