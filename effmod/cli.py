@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         rc = command.run(args, console)
     except (KeyboardInterrupt, interrupts.Interrupted):
         return _interrupted(console, interrupts.received() or signal.SIGINT)
-    except SystemExit as e:
+    except SystemExit:
         if interrupts.received() is not None:
             return _interrupted(console, interrupts.received())
         raise

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from effmod.cli import main
 
 FEW = "50"  # images per emulated CPU: quality is judged from 50 on
 

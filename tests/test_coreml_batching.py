@@ -11,7 +11,7 @@ from coremltools.converters.mil import Builder as mb  # noqa: E402
 
 from effmod.eval.metrics import compare  # noqa: E402
 from effmod.targets.coreml import runner as coreml_runner  # noqa: E402
-from effmod.targets.coreml.mlprogram import Executor, load_program  # noqa: E402
+from effmod.targets.coreml.mlprogram import load_program  # noqa: E402
 from effmod.targets.coreml.mlprogram import ops  # noqa: E402
 from effmod.targets.coreml.mlprogram.batching import analyse  # noqa: E402
 from effmod.targets.coreml.runner import CoreMLRunner  # noqa: E402

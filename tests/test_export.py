@@ -11,7 +11,7 @@ from effmod.deploy import DeployOptions, reparameterize
 from effmod.deploy.modules import SplitDepthwiseConv
 from effmod.models import create_model
 
-from .conftest import GOLDEN_CKPT, needs_shared, require_golden_checkpoint, perturb
+from .conftest import GOLDEN_CKPT, needs_shared, perturb
 
 REQUIRED = {"model", "target", "precision", "artifact_sha256", "weights_sha256", "input", "output",
             "preprocessing", "labels", "versions", "parity", "delegation", "export_seconds"}

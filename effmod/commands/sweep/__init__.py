@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ray-address", help="join a running Ray cluster: auto or HOST:PORT (default: start a local "
                                          "Ray instance sized to this machine)")
     p.add_argument("--no-ray", action="store_true", help="run every task in this process, one at a time")
-    p.add_argument("--workers", type=int, help="tasks in flight at most (default: the cluster's CPUs // --threads)")
+    p.add_argument("--workers", type=int, help="tasks in flight at most (default: what the nodes can place: "
+                                               "each node's CPUs // --threads, summed)")
     p.add_argument("--cache", help="exports and decoded images (default: --output); on a cluster an absolute "
                                    "path every node sees")
     p.add_argument("--shard-size", type=int, default=1000, help="images per evaluation task (default 1000)")

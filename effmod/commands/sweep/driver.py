@@ -57,7 +57,7 @@ class SweepOptions:
     shard_size: int = SHARD_SIZE
     ray_address: str | None = None     # None: a local Ray instance; "auto" or HOST:PORT: join a cluster
     no_ray: bool = False               # every task in this process
-    workers: int | None = None         # tasks in flight at most (default: CPUs // threads)
+    workers: int | None = None         # tasks in flight at most (default: what the nodes can place)
     cache: str | None = None           # exports + decoded shards (default: --output); shared on a cluster
     timeout: int | None = None         # seconds the whole sweep may take (then it stops, keeping what is done)
     command_line: str | None = None    # how to resume it (the "resume with" line of an interrupted sweep)

@@ -1,11 +1,8 @@
 """Normalisation and reductions: layer/batch/instance/l2 norm, softmax, reduce_*."""
 from __future__ import annotations
 
-import math
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .registry import KERNELS, axis_of as _axis, declare, ints, kernel, num, r16  # noqa: F401
 

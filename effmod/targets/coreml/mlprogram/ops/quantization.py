@@ -1,11 +1,8 @@
 """dtypes and quantisation: cast, quantize/dequantize (iOS17), constexpr decompression (iOS16/18)."""
 from __future__ import annotations
 
-import math
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .registry import KERNELS, axis_of as _axis, declare, ints, kernel, num, r16  # noqa: F401
 

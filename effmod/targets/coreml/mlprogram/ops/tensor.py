@@ -1,7 +1,6 @@
 """Shape and data movement: reshape, transpose, slices, concat/stack/split, pad, gather, upsample."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
