@@ -126,6 +126,8 @@ def test_tampered_block_fails_validate_and_debug_names_it(fp32_pair, tmp_path, s
     assert v["correctness"]["status"] == "failed" and v["in_distribution"]
     assert main(["debug", str(bad), "--images", "4", "--json", str(tmp_path / "d.json")]) == 2
     d = json.loads((tmp_path / "d.json").read_text())
+    png = (tmp_path / "d.png").read_bytes()  # SQNR per block, the first divergence marked
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert d["first_divergent"] == TAMPERED_BLOCK, [(b["block"], b["sqnr_db"]) for b in d["blocks"]]
     assert "artifact itself" in d["artifact_side"]
     before = [b for b in d["blocks"] if b["block"] == "stages.2.0"][0]

@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold-db", type=float,
                    help="a block diverges below this SQNR (default: fp32 80, fp16 45, INT8 vs its reference 15)")
     p.add_argument("--calib", help="INT8: the export's calibration images, if they moved")
-    json_option(p, "the report")
+    json_option(p, "the report (and beside it a PNG of SQNR per block)")
 
 
 def _table(report) -> Table:
@@ -60,8 +60,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if report.first_non_finite:
         console.print(f"[red]first non-finite value:[/] {report.first_non_finite}")
     if args.json:
+        from ..pipeline.debug_plot import plot_blocks
+
         write_json(args.json, report.to_dict())
-        console.print(f"report: {args.json}")
+        png = plot_blocks(report, Path(args.json).with_suffix(".png"))
+        console.print(f"report: {args.json}" + (f" and {png}" if png else " (pip install 'effmod[sweep]' for the "
+                                                                           "PNG of SQNR per block)"))
     return 2 if report.first_divergent else 0
 
 
