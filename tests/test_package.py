@@ -153,3 +153,15 @@ def test_swift_sources_keep_the_two_ios_fixes():
     text = sources[name]
     actor = text.index("actor ModelCompiler")
     assert actor < at < text.index("\n}\n", actor), "MLModel.compileModel is called outside the ModelCompiler actor"
+
+
+def test_the_built_in_model_s_self_test_is_a_validation_image_with_its_true_class(builtin_int8, tmp_path):
+    """A CIFAR-10 model's self-test is one of its own validation images (not a stock photo), the clearest
+    one it classifies correctly; the config records the file and its true class."""
+    from effmod.commands.package.project import package_app
+
+    info = package_app("android", builtin_int8["tflite"], output=tmp_path / "app")
+    test = info["config"]["self_test"]
+    assert test["source"].startswith("efficientmod_xxs_cifar10.val/") and test["source"].endswith(".jpg")
+    assert test["true_label"] == test["expected_label"] == test["source"].split("/")[1]
+    assert test["margin"] > 0.3

@@ -29,8 +29,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     test = info["config"]["self_test"]
     console.print(f"[green]✓[/] {args.app} project: {info['project']}")
     console.print(f"  model, config, labels and self-test sample in {info['bundle']}")
+    source = (f"{test['source']} (validation sample, true class '{test['true_label']}')" if "true_label" in test
+              else test["source_photo"])
     console.print(f"  self-test expects top-1 {test['expected_top1']} '{test['expected_label']}' "
-                  f"({test['expected_score']:.1%}) on {test['source_photo']}, computed with {test['computed_with']}")
+                  f"({test['expected_score']:.1%}) on {source}, computed with {test['computed_with']}")
     opener = "Open the .swiftpm folder in Xcode 15+" if args.app == "ios" else "Open the folder in Android Studio"
     console.print(f"  {opener} and run on a phone. Not built or run here: no Xcode / Android SDK on this machine.")
     return 0

@@ -29,26 +29,44 @@ def templates_root() -> Path:
     return root
 
 
+def _candidates(manifest: Manifest) -> list[tuple[Path, int | None]]:
+    """Images the self-test may use, with their true class: the validation sample the artifact's parity
+    ran on when it fits the model (built-in weights, effmod train checkpoints), else the stock photos."""
+    folder = Path(manifest.parity.data_path) if manifest.parity.data_path else None
+    labels = list(manifest.labels or [])
+    if manifest.parity.in_distribution and folder is not None and folder.is_dir() and labels:
+        found = [(f, labels.index(d.name)) for d in sorted(folder.iterdir()) if d.is_dir() and d.name in labels
+                 for f in sorted(d.iterdir()) if f.suffix.lower() in (".jpg", ".jpeg", ".png")]
+        if found:
+            return found
+    return [(path, None) for path in sample_photo_paths()]
+
+
 def choose_self_test(artifact: Path, manifest: Manifest, labels: list[str]) -> tuple[object, dict]:
-    """Run the artifact here on each bundled photo, cropped exactly as the model sees it, and keep
-    the one with the clearest top-1 (largest softmax margin), so the phone's verdict is robust to
-    small numeric differences between runtimes. Returns (PIL crop, self_test config entry)."""
+    """Run the artifact here on each candidate image, cropped exactly as the model sees it, and keep the
+    one with the clearest top-1 (largest softmax margin) - among validation images, the clearest whose
+    top-1 is its true class - so the phone's verdict is robust to small numeric differences between
+    runtimes. Returns (PIL crop, self_test config entry)."""
     runner = load_runner(artifact, input_spec=manifest.input)
     data_config = manifest.data_config()
     best = None
-    for path in sample_photo_paths():
+    for path, truth in _candidates(manifest):
         crop = resize_crop(load_rgb(path), data_config)
         logits = np.asarray(runner(normalized_chw(crop, data_config)[None]), np.float64)[0]
         prob = np.exp(logits - logits.max())
         prob /= prob.sum()
         order = np.argsort(-prob)
         margin = float(prob[order[0]] - prob[order[1]])
-        if best is None or margin > best[2]:
-            best = (crop, path, margin, int(order[0]), float(prob[order[0]]))
-    crop, path, margin, top1, score = best
-    return crop, {"image": SELFTEST_FILE, "preprocessed": True, "source_photo": path.name,
-                  "expected_top1": top1, "expected_label": labels[top1], "expected_score": round(score, 6),
-                  "margin": round(margin, 6), "computed_with": runner.engine}
+        key = (truth is None or int(order[0]) == truth, margin)  # a correct answer first, then the clearest
+        if best is None or key > best[0]:
+            best = (key, crop, path, truth, margin, int(order[0]), float(prob[order[0]]))
+    _, crop, path, truth, margin, top1, score = best
+    test = {"image": SELFTEST_FILE, "preprocessed": True, "source_photo": path.name,
+            "expected_top1": top1, "expected_label": labels[top1], "expected_score": round(score, 6),
+            "margin": round(margin, 6), "computed_with": runner.engine}
+    if truth is not None:  # an image of the model's own validation sample, with its true class
+        test.update(source=f"{path.parent.parent.name}/{path.parent.name}/{path.name}", true_label=labels[truth])
+    return crop, test
 
 
 def package_app(app: str, artifact: str | Path, output: str | Path | None = None, name: str = DEFAULT_NAME,
