@@ -383,6 +383,7 @@ def test_an_interrupt_a_library_swallowed_still_stops_placement(tmp_path):
     (["train", "--data", "d", "--batch-size", "0"], "--batch-size"),
     (["train", "--data", "d", "--lr", "-0.1"], "--lr"),
     (["train", "--data", "d", "--label-smoothing", "1.5"], "--label-smoothing"),
+    (["validate", "x.onnx", "--max-abs", "-1"], "--max-abs"),
 ])
 def test_every_bad_number_is_one_line_before_any_work(argv, flag, tmp_path, capsys):
     """Numbers are checked before anything is loaded or written: one line naming the option and a valid

@@ -135,7 +135,7 @@ FRACTIONS = {"lr": (0.0, None, False, "--lr 2e-3"), "weight_decay": (0.0, None, 
              "warmup_epochs": (0.0, None, True, "--warmup-epochs 2"),
              "label_smoothing": (0.0, 1.0, True, "--label-smoothing 0.1"),
              "min_agreement": (0.0, 1.0, True, "--min-agreement 0.93"), "min_cosine": (-1.0, 1.0, True, "--min-cosine 0.9999"),
-             "max_abs": (0.0, None, False, "--max-abs 1e-4")}
+             "max_abs": (0.0, None, True, "--max-abs 1e-4")}  # 0 asks for bit-exact logits
 
 
 def _flag(dest: str) -> str:
