@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,8 +25,9 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'effm
 
 BIN = Path(sys.executable).parent
 VAL = Path(__file__).resolve().parents[1] / "effmod" / "weights" / "efficientmod_xxs_cifar10.val"
-# Token authentication is what `ray start --head` turns on in Ray 2.60; the other node and the driver
-# must say so to use the token it wrote (~/.ray/auth_token).
+# Token authentication is what `ray start --head` turns on in Ray 2.60; with the mode named, every process
+# needs the token: the cluster fixture writes its own (RAY_AUTH_TOKEN_PATH), so a fresh machine with no
+# ~/.ray/auth_token works too.
 ENV = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
@@ -44,6 +46,9 @@ def _ray(*args: str) -> None:
 def cluster(tmp_path_factory):
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="effray", dir="/tmp")  # Ray's unix socket paths must stay short
+    token = Path(temp) / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    ENV["RAY_AUTH_TOKEN_PATH"] = str(token)
     _ray("start", "--head", f"--port={port}", "--num-cpus=1", "--include-dashboard=false", f"--temp-dir={temp}")
     try:
         _ray("start", f"--address=127.0.0.1:{port}", "--num-cpus=1")
@@ -250,7 +255,8 @@ def test_a_task_no_node_can_hold_is_refused_in_seconds(cluster, tmp_path):
 def test_an_interrupted_driver_says_what_it_kept_and_its_resume_line_works(cluster, tmp_path, sig, rc):
     address, cache = cluster
     out = tmp_path / f"sig{int(sig)}"
-    argv = _args(out, "--ray-address", address, "--cache", str(cache), "--shard-size", "25", precisions="fp32")
+    argv = _args(out, "--ray-address", address, "--cache", str(cache), "--shard-size", "20", "--limit", "100",
+                 precisions="fp32")
     proc = _sweep(argv)
     deadline = time.monotonic() + 600
     while len(_computed(out)) < 3 and proc.poll() is None and time.monotonic() < deadline:
@@ -295,8 +301,8 @@ def test_a_sweep_on_a_full_cluster_says_why_it_waits_and_its_timeout_stops_it(cl
                                stderr=subprocess.DEVNULL, text=True)
     try:
         assert blocker.stdout.readline().strip() == "holding"
-        proc = _sweep(_args(tmp_path / "o", "--ray-address", address, "--cache", str(cache), "--timeout", "25",
-                            precisions="fp32"), env={**ENV, "EFFMOD_STALL_S": "5"})
+        proc = _sweep(_args(tmp_path / "o", "--ray-address", address, "--cache", str(cache), "--timeout", "15",
+                            precisions="fp32"), env={**ENV, "EFFMOD_STALL_S": "4"})
         text, _ = proc.communicate(timeout=300)
     finally:
         blocker.kill()
@@ -305,4 +311,4 @@ def test_a_sweep_on_a_full_cluster_says_why_it_waits_and_its_timeout_stops_it(cl
     # Ray's own word: task states from its state API, or (no dashboard here) its CPU accounting
     assert "nothing of this sweep has run for" in text and ("PENDING" in text or "0 of 2 CPUs free" in text), text[-3000:]
     line = text.strip().splitlines()[-1]
-    assert "ran past --timeout 25 s" in line and "resume with: effmod sweep" in line
+    assert "ran past --timeout 15 s" in line and "resume with: effmod sweep" in line
