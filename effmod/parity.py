@@ -87,6 +87,7 @@ class ParityResult:
     # run by the same runtime (the converters are deterministic: a good artifact matches it exactly)
     rebuild: Gate | None = None
     arm64: Arm64Parity | None = None   # --arch arm64: the aarch64 runtime under emulation, per CPU
+    host_notes: list[str] = field(default_factory=list)  # what this host's CPU does unlike a phone (measured)
 
     @property
     def passed(self) -> bool:
@@ -106,6 +107,8 @@ class ParityResult:
             d["rebuild"] = self.rebuild.to_dict()
         if self.arm64 is not None:
             d["arm64"] = self.arm64.to_dict()
+        if self.host_notes:
+            d["host_notes"] = self.host_notes
         if self.artifact_sha256_matches_manifest is not None:
             d["artifact_sha256_matches_manifest"] = self.artifact_sha256_matches_manifest
         return d
@@ -118,7 +121,8 @@ class ParityResult:
                    data_path=d.get("data_path"), non_finite_origin=d.get("non_finite_origin"),
                    rebuild=Gate.from_dict(d["rebuild"]) if d.get("rebuild") else None,
                    arm64=Arm64Parity.from_dict(d["arm64"]) if d.get("arm64") else None,
-                   artifact_sha256_matches_manifest=d.get("artifact_sha256_matches_manifest"))
+                   artifact_sha256_matches_manifest=d.get("artifact_sha256_matches_manifest"),
+                   host_notes=list(d.get("host_notes", [])))
 
 
 # The rebuild gate: converters and calibration are deterministic, so a good artifact matches its rebuild

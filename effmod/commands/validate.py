@@ -43,8 +43,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
                       f"{m.max_abs:.2e}", f"{m.cosine:.6f}", f"{m.sqnr_db:.1f}", f"{m.top1_agreement:.1%}",
                       f"{m.top5_agreement:.1%}")
     console.print(table)
-    if result.quality.note:
-        console.print(f"[yellow]note:[/] {result.quality.note}")
+    for note in ([result.quality.note] if result.quality.note else []) + result.host_notes:
+        console.print(f"[yellow]note:[/] {note}")
     if result.arm64 is not None:
         console.print(arm64_table(result.arm64))
     write_json(args.json, result.to_dict())

@@ -61,6 +61,8 @@ def export_one(model: torch.nn.Module, target: Target, precision: Precision, opt
             simulated, sim_desc = simulated_reference(target, built.result, built.artifact, inputs.x_val, opts.threads)
             parity = run_parity(built.artifact, built.result.input, inputs.validation, inputs.reference, precision,
                                 target, opts.thresholds, opts.threads, simulated, sim_desc)
+        for note in parity.host_notes:
+            reporter.note(f"{target.name}: {note}")
         if opts.arm64 is not None:
             x86, _ = artifact_outputs(built.artifact, built.result.input, inputs.x_val, opts.threads)
             attach(parity, check_arm64(prepare(target, built.artifact, opts.arm64, reporter), target, built.artifact,

@@ -55,6 +55,8 @@ def run_parity(artifact: Path, input_spec: TensorSpec | None, validation: Valida
     target = target or for_artifact(artifact)
     out, runner = artifact_outputs(artifact, input_spec, validation.x, threads)
     created = [(e.kind, e.op) for e in getattr(runner, "non_finite", []) if e.from_finite]
-    return judge(out, reference, precision, validation.description, runner.engine, validation.in_distribution,
-                 overrides, simulated, simulated_desc, target.correctness_bounds.get(precision), created,
-                 validation.path)
+    result = judge(out, reference, precision, validation.description, runner.engine, validation.in_distribution,
+                   overrides, simulated, simulated_desc, target.correctness_bounds.get(precision), created,
+                   validation.path)
+    result.host_notes = runner.host_notes(validation.x, out)
+    return result

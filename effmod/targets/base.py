@@ -112,6 +112,11 @@ class Runner(ABC):
         raise EffmodError(f"{self.runtime} does not expose the intermediate tensors of {self.path.name}",
                           hint="effmod debug rebuilds the conversion with block outputs exposed instead")
 
+    def host_notes(self, x: np.ndarray, out: np.ndarray) -> list[str]:
+        """What this host's CPU makes the runtime do differently from a phone, measured on ``x`` against
+        the artifact's outputs ``out`` (none by default)."""
+        return []
+
     def op_report(self, x: np.ndarray, reference: dict[str, np.ndarray]):
         """Op-level comparison for runtimes that observe every op (``Target.debug.op_level``)."""
         raise EffmodError(f"{self.runtime} has no op-level view of {self.path.name}")
