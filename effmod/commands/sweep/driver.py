@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from .work import ShardStore, SweepSpec, atomic_json, read_json
 SHARD_SIZE = 1000  # images a task: long enough to amortise loading the artifact, short enough to resume
 
 
-@dataclass
+@dataclass(frozen=True)  # resolved once (run_sweep fills in the model's classes and size), then read only
 class SweepOptions:
     model: str
     data: str
@@ -230,7 +230,7 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
         raise EffmodError("a sweep needs trained weights (accuracy of random weights means nothing)",
                           hint="pass --weights (a checkpoint or a built-in tag such as cifar10)")
     data_config = model.info.data_config
-    opts.num_classes, opts.img_size = model.num_classes, data_config.img_size
+    opts = replace(opts, num_classes=model.num_classes, img_size=data_config.img_size)
     samples = _samples(opts, model)
     if opts.arm64 is not None:
         arm.prepare(opts.arm64, [c.target for c in combos], reporter)  # toolchain and CPU names, before any work
