@@ -30,8 +30,8 @@ def cpu_flags() -> frozenset[str]:
             for line in f:
                 if line.startswith(("flags", "Features")):
                     return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
+    except OSError:  # no /proc/cpuinfo (not Linux): no flags known
+        return frozenset()
     return frozenset()
 
 
@@ -51,6 +51,6 @@ def u8s8_saturates() -> bool:
 
 
 def machine_info() -> dict:
-    return {"cpu": cpu_model(), "cpu_flags": kernel_flags(), "cores": os.cpu_count(), "system": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version(), "effmod": effmod_version(),
-            "versions": {p: installed(p) for p in PINS}}
+    return {"cpu": cpu_model(), "cpu_flags": kernel_flags(), "cores": os.cpu_count(),
+            "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+            "effmod": effmod_version(), "versions": {p: installed(p) for p in PINS}}

@@ -27,7 +27,8 @@ def _saturating_conv(path):
          helper.make_node("Flatten", ["yd"], ["logits"])],
         "saturates", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, K, 2, 2])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 64])],
-        [numpy_helper.from_array(np.array(1 / 255, np.float32), "sx"), numpy_helper.from_array(np.array(0, np.uint8), "zx"),
+        [numpy_helper.from_array(np.array(1 / 255, np.float32), "sx"),
+         numpy_helper.from_array(np.array(0, np.uint8), "zx"),
          numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.array(0.01, np.float32), "sw"),
          numpy_helper.from_array(np.array(0.5, np.float32), "sy")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])

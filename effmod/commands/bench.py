@@ -52,7 +52,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     rows = _measure(args, console)
     m = machine_info()
-    where = f"adb device {rows[0]['device']['model']}" if args.adb else f"{m['cpu']} ({' '.join(m['cpu_flags']) or 'no AVX2'}), {m['cores']} cores"
+    host = f"{m['cpu']} ({' '.join(m['cpu_flags']) or 'no AVX2'}), {m['cores']} cores"
+    where = f"adb device {rows[0]['device']['model']}" if args.adb else host
     table = Table(title=f"effmod bench: {where}, {args.threads} threads, {args.runs} runs after {args.warmup} warm-up")
     for c in ("artifact", "runtime", "load ms", "first ms", "median ms", "p90 ms", "min ms", "max ms", "peak RSS MB"):
         table.add_column(c)
