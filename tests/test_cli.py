@@ -74,6 +74,9 @@ def test_models_and_doctor():
     r = run_cli("doctor")
     assert "torch" in r.stdout and "coreml runtime" in r.stdout
     assert r.returncode == 0, r.stdout
+    from effmod.machine import u8s8_saturates
+
+    assert "host CPU" in r.stdout and ("no VNNI" in r.stdout) == u8s8_saturates()
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["export", "--help"]])

@@ -54,11 +54,24 @@ def run_doctor(console: Console) -> int:
     else:
         table.add_row("coreml runtime", "[yellow]not on this platform[/]",
                       "Core ML predict needs macOS; Linux parity checks need the effmod ML-program executor")
+    _cpu_row(table)
     _arm64_rows(table, TARGETS)
     console.print(table)
     console.print("[green]all pinned packages present; every target imports[/]" if ok else
                   "[red]problems found[/]: reinstall with  pip install -e \".[all,dev]\"")
     return 0 if ok else 1
+
+
+def _cpu_row(table: Table) -> None:
+    """The CPU's kernel flags: they decide which INT8 kernels the x86 runtimes run here (docs/parity.md)."""
+    from ..machine import cpu_model, kernel_flags, u8s8_saturates
+
+    detail = f"{cpu_model()}: {' '.join(kernel_flags()) or 'no AVX2'}"
+    if u8s8_saturates():
+        table.add_row("host CPU", "[yellow]no VNNI[/]", detail + "; onnxruntime's default INT8 kernels saturate "
+                      "here, effmod runs its exact ones (session.x64quantprecision=1)")
+    else:
+        table.add_row("host CPU", "[green]ok[/]", detail)
 
 
 def _arm64_rows(table: Table, targets) -> None:
