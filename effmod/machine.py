@@ -1,6 +1,7 @@
 """Machine and version facts recorded with every latency number."""
 from __future__ import annotations
 
+import functools
 import os
 import platform
 
@@ -23,6 +24,7 @@ KERNEL_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "av
 _DOT_PRODUCT = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
+@functools.cache  # every runner asks (u8s8_saturates); the flags do not change while we run
 def cpu_flags() -> frozenset[str]:
     """This CPU's flags from /proc/cpuinfo (empty where there is none)."""
     try:

@@ -40,7 +40,6 @@ class OnnxRunner(Runner):
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if not optimize:
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        saturates = u8s8_saturates()
         if exact_int8:
             opts.add_session_config_entry("session.x64quantprecision", "1")
         self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
@@ -51,7 +50,8 @@ class OnnxRunner(Runner):
         self.batch = inp.shape[0] if isinstance(inp.shape[0], int) else None
         self.version = ort.__version__
         self.engine = f"onnxruntime {ort.__version__} CPUExecutionProvider" + ("" if optimize else ", optimizations off")
-        self._exact_on_this_cpu = exact_int8 and optimize and saturates and _has_qdq(self.path)
+        # only where it matters, so the graph is read again only on such CPUs
+        self._exact_on_this_cpu = exact_int8 and optimize and u8s8_saturates() and _has_qdq(self.path)
         if self._exact_on_this_cpu:
             self.engine += ", exact U8U8 INT8 kernels (this CPU has no VNNI)"
 
