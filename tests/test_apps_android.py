@@ -58,6 +58,10 @@ def _javac(srcs: Path, out: Path, classpath: str = "") -> Path:
     return out
 
 
+def _jvm_stubs() -> list[Path]:
+    return sorted((CHECK / "stubs" / "jvm" / "kotlin").glob("*.kt"))
+
+
 def _kotlinc(tools, classpath: str, sources: list[Path], out: Path, runtime: bool = False):
     return _run([tools["kotlinc"], "-nowarn", "-cp", classpath, *(["-include-runtime"] if runtime else []),
                  "-d", str(out), *map(str, sources)])
@@ -87,21 +91,51 @@ def test_an_injected_type_error_fails_the_check(tools, compile_classpath, tmp_pa
     assert r.returncode != 0 and "Preprocess.kt" in r.stderr and "mismatch" in r.stderr.lower(), r.stderr[-2000:]
 
 
+# LiteRT 2.x API misuse the stubs must catch: the deprecated 1.x class, a parameter name, an argument type
+LITERT_MISUSE = {
+    "1.x Interpreter": ("    private val env = Environment.create()",
+                        "    private val env = Environment.create()\n    private val legacy = org.tensorflow.lite.Interpreter::class",
+                        "unresolved reference"),
+    "parameter name": ("CpuOptions(numThreads = threads)", "CpuOptions(threads = threads)", "no parameter with name"),
+    "argument type": ("inputs[0].writeFloat(chw)", "inputs[0].writeFloat(chw.toList())", "mismatch"),
+}
+
+
+@pytest.mark.parametrize("misuse", sorted(LITERT_MISUSE))
+def test_litert_api_misuse_fails_the_check(tools, compile_classpath, tmp_path, misuse):
+    old, new, error = LITERT_MISUSE[misuse]
+    broken = tmp_path / "src"
+    shutil.copytree(SOURCES, broken)
+    classifier = broken / "Classifier.kt"
+    assert old in classifier.read_text(), f"Classifier.kt no longer has {old!r}: update the injected misuse"
+    classifier.write_text(classifier.read_text().replace(old, new, 1))
+    r = _kotlinc(tools, compile_classpath, [*sorted((CHECK / "stubs" / "compile" / "kotlin").glob("*.kt")),
+                                             *sorted(broken.glob("*.kt"))], tmp_path / "out")
+    assert r.returncode != 0 and "Classifier.kt" in r.stderr and error in r.stderr.lower(), r.stderr[-2000:]
+
+
+def test_the_app_runs_litert_through_compiled_model_only():
+    app = "\n".join(f.read_text() for f in SOURCES.glob("*.kt"))
+    assert "org.tensorflow.lite" not in app  # the 1.x Interpreter / GpuDelegate are gone
+    assert "CompiledModel.create(" in app
+    assert "Accelerator.GPU, Accelerator.CPU" not in app  # would run on the CPU while asking for the GPU
+
+
 # ----------------------------------------------------------------------------- the app's logic on the JVM
 @pytest.fixture(scope="module")
 def harness(tools, tmp_path_factory):
     out = tmp_path_factory.mktemp("harness")
     stubs = _javac(CHECK / "stubs" / "jvm", out / "classes")
     jar = out / "harness.jar"
-    r = _kotlinc(tools, f"{stubs}:{tools['json']}", [*(SOURCES / f for f in LOGIC), CHECK / "harness" / "Harness.kt"],
-                 jar, runtime=True)
+    r = _kotlinc(tools, f"{stubs}:{tools['json']}",
+                 [*(SOURCES / f for f in LOGIC), CHECK / "harness" / "Harness.kt", *_jvm_stubs()], jar, runtime=True)
     assert r.returncode == 0, r.stderr[-4000:]
     return f"{jar}:{stubs}:{tools['json']}"
 
 
-def _run_app(classpath: str, assets: Path, work: Path, *sizes: int) -> dict:
+def _run_app(classpath: str, assets: Path, work: Path, *sizes: int, props: tuple[str, ...] = ()) -> dict:
     work.mkdir(parents=True, exist_ok=True)
-    r = _run(["java", f"-Deffmod.work={work}", f"-Deffmod.python={sys.executable}",
+    r = _run(["java", *props, f"-Deffmod.work={work}", f"-Deffmod.python={sys.executable}",
               f"-Deffmod.bridge={CHECK / 'bridge.py'}", "-cp", classpath, "dev.effmod.check.HarnessKt",
               str(assets), str(work), *map(str, sizes)])
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
@@ -161,10 +195,19 @@ def test_app_logic_runs_on_the_jvm_like_effmod(harness, small_artifacts, int8_io
         assert sent == ours.astype("<f4").tobytes()
     # the real runtime's answer, read back by the app's code, is the packaged self-test's top-1
     assert report["top"][0]["index"] == config["self_test"]["expected_top1"], report["top"]
-    assert report["bridge_calls"] == [f"{'executorch' if kind == 'executorch' else 'tflite'} threads=2"]
+    assert report["bridge_calls"] == ["executorch threads=2" if kind == "executorch" else "tflite threads=2 on CPU"]
     assert report["open_asset_fds"] == 0  # every AssetFileDescriptor the app opened is closed
-    if kind != "executorch":  # the model bytes the app memory-maps are the packaged file's
-        assert (tmp_path / "work" / "model-as-mapped.tflite").read_bytes() == (assets / config["model_file"]).read_bytes()
+    assert report["open_litert_handles"] == 0  # Environment, CompiledModel and its buffers all closed
+    if kind != "executorch":  # the model CompiledModel loaded from the assets is the packaged file
+        assert (tmp_path / "work" / "model-as-loaded.tflite").read_bytes() == (assets / config["model_file"]).read_bytes()
+        # the app's scores are the runtime's output, dequantized (int8 I/O) with the manifest's scale and
+        # zero point: CompiledModel reports no quantization, so a wrong one in the config would show here
+        raw = (tmp_path / "work" / "bridge-out.bin").read_bytes()
+        out = config["output"]
+        y = (np.frombuffer(raw, np.int8).astype(np.float64) - out["zero_point"]) * out["scale"] \
+            if out["dtype"] == "int8" else np.frombuffer(raw, "<f4").astype(np.float64)
+        p = np.exp(y - y.max()) / np.exp(y - y.max()).sum()
+        assert np.allclose([t["score"] for t in report["top"]], np.sort(p)[::-1][:5], atol=1e-6), report["top"]
     for r in report["resize"]:  # resize sizes are effmod's (ties to even: 128x201 -> 64x100)
         assert tuple(r["scaled"]) == _effmod_resize(tuple(r["in"]), data_config), r
         assert tuple(r["out"]) == tuple(config["crop"]["size"][::-1])
@@ -179,6 +222,20 @@ def test_app_logic_runs_on_the_jvm_like_effmod(harness, small_artifacts, int8_io
         assert again["top"][0]["index"] == config["self_test"]["expected_top1"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("gpu", ["missing", "refuses"])
+def test_the_app_names_the_accelerator_that_ran(harness, small_artifacts, tmp_path, gpu):
+    """GPU asked for on a device without litert-gpu, or whose GPU cannot take the model: the app runs on the
+    CPU and says so and why, instead of reporting the accelerator it asked for."""
+    assets = _package(small_artifacts["tflite"], tmp_path / "app")
+    props = ("-Deffmod.gpu=1", *(["-Deffmod.gpu.available=1"] if gpu == "refuses" else []))
+    report = _run_app(harness, assets, tmp_path / "work", props=props)
+    first, why = report["description"].split("\n")
+    assert first == "LiteRT CompiledModel on CPU (XNNPACK), 2 threads", report["description"]
+    assert why.startswith("GPU not used: " + ("no GPU accelerator" if gpu == "missing" else "GPU refused the model")), why
+    assert report["bridge_calls"] == ["tflite threads=2 on CPU"] and report["open_litert_handles"] == 0
+
+
 def test_app_runtime_versions_follow_effmods_pins():
     gradle = (APP / "app" / "build.gradle.kts").read_text()
     pins = (REPO / "pyproject.toml").read_text()
@@ -186,6 +243,7 @@ def test_app_runtime_versions_follow_effmods_pins():
     assert versions["executorch"] == re.search(r'"executorch==([^"]+)"', pins).group(1)
     lo = re.search(r'"ai-edge-litert>=([0-9.]+),<', pins).group(1)
     assert versions["litert"].split(".")[:2] == lo.split(".")[:2]
-    for artifact in ("litert", "litert-gpu", "litert-gpu-api"):  # GpuDelegate needs GpuDelegateFactory (gpu-api)
-        assert f'"com.google.ai.edge.litert:{artifact}:$litert"' in gradle
+    # 2.3.0: CompiledModel + CPU in `litert`, the GPU accelerator in `litert-gpu` (which pulls litert-gpu-api)
+    declared = re.findall(r'"com\.google\.ai\.edge\.litert:([a-z-]+):\$litert"', gradle)
+    assert sorted(declared) == ["litert", "litert-gpu"], declared
     assert '"org.pytorch:executorch-android:$executorch"' in gradle

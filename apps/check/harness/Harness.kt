@@ -1,6 +1,7 @@
 // Runs the Android app's own logic (AppConfig.kt, Preprocess.kt, Classifier.kt, unchanged) on a packaged
 // assets folder, as the app's self-test does, and reports what it computed as JSON for the Python side.
 // Usage: Harness ASSETS WORK [W H ...]   (W H: image sizes whose resize arithmetic to report)
+// -Deffmod.gpu=1 asks the classifier for the GPU, as the app's benchmark switch does.
 package dev.effmod.check
 
 import android.content.Context
@@ -30,7 +31,12 @@ fun main(args: Array<String>) {
     val buf = ByteBuffer.allocate(chw.size * 4).order(ByteOrder.LITTLE_ENDIAN)
     chw.forEach { buf.putFloat(it) }
     File(work, "chw.bin").writeBytes(buf.array())
-    val top = openClassifier(context, config, threads = 2).use { topK(it.logits(chw), labels, 5) }
+    val useGpu = System.getProperty("effmod.gpu") == "1"
+    var description = ""
+    val top = openClassifier(context, config, threads = 2, useGpu = useGpu).use {
+        description = it.description
+        topK(it.logits(chw), labels, 5)
+    }
 
     val sizes = JSONArray()
     for (i in 2 until args.size step 2) {
@@ -46,6 +52,8 @@ fun main(args: Array<String>) {
         .put("expected_top1", config.selfTest.expectedTop1)
         .put("bridge_calls", JSONArray(Bridge.CALLS))
         .put("open_asset_fds", AssetFileDescriptor.OPEN.get())
+        .put("open_litert_handles", Bridge.OPEN_HANDLES.get())
+        .put("description", description)
         .put("resize", sizes)
     File(work, "report.json").writeText(report.toString(2))
 }

@@ -31,11 +31,11 @@ dependencies {
     // (the runtime promises no forward compatibility: an older one may refuse a newer program).
     val litert = "2.3.0"
     val executorch = "1.4.1"
-    // The Interpreter API (XNNPACK on by default) and the optional GPU delegate. GpuDelegate needs
-    // GpuDelegateFactory from litert-gpu-api at run time (NoClassDefFoundError without it).
+    // LiteRT 2.x: `litert` brings the CompiledModel API (litert-api) and the CPU accelerator (XNNPACK);
+    // from 2.3.0 the GPU accelerator is its own artifact, `litert-gpu` (its POM pulls litert-gpu-api).
+    // Without it, Options(Accelerator.GPU) throws and the app says it ran on the CPU (Classifier.kt).
     implementation("com.google.ai.edge.litert:litert:$litert")
     implementation("com.google.ai.edge.litert:litert-gpu:$litert")
-    implementation("com.google.ai.edge.litert:litert-gpu-api:$litert")
     implementation("org.pytorch:executorch-android:$executorch")
 
     val cameraX = "1.4.1"

@@ -14,6 +14,9 @@ data class AppConfig(
     val inputDtype: String,         // float32, or int8 (TFLite exported with --io int8)
     val inputScale: Float,
     val inputZeroPoint: Int,
+    val outputDtype: String,        // float32, or int8 (dequantized with the scale and zero point below)
+    val outputScale: Float,
+    val outputZeroPoint: Int,
     val mean: FloatArray,
     val std: FloatArray,
     val resizeShorterSide: Int,
@@ -30,6 +33,7 @@ const val CONFIG_FILE = "effmod_config.json"
 fun loadConfig(context: Context): AppConfig {
     val json = JSONObject(context.assets.open(CONFIG_FILE).bufferedReader().use { it.readText() })
     val input = json.getJSONObject("input")
+    val output = json.getJSONObject("output")
     val shape = input.getJSONArray("shape")
     val resize = json.getJSONObject("resize")
     val crop = json.getJSONObject("crop").getJSONArray("size")
@@ -43,6 +47,9 @@ fun loadConfig(context: Context): AppConfig {
         inputDtype = input.getString("dtype"),
         inputScale = input.optDouble("scale", 1.0).toFloat(),
         inputZeroPoint = input.optInt("zero_point", 0),
+        outputDtype = output.getString("dtype"),
+        outputScale = output.optDouble("scale", 1.0).toFloat(),
+        outputZeroPoint = output.optInt("zero_point", 0),
         mean = floats(json.getJSONArray("mean")),
         std = floats(json.getJSONArray("std")),
         resizeShorterSide = resize.getInt("shorter_side"),

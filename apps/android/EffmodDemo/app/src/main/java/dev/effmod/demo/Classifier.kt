@@ -1,16 +1,14 @@
 package dev.effmod.demo
 
 import android.content.Context
+import com.google.ai.edge.litert.Accelerator
+import com.google.ai.edge.litert.CompiledModel
+import com.google.ai.edge.litert.Environment
+import com.google.ai.edge.litert.LiteRtException
 import org.pytorch.executorch.EValue
 import org.pytorch.executorch.Module
 import org.pytorch.executorch.Tensor
-import org.tensorflow.lite.Interpreter
-import org.tensorflow.lite.gpu.GpuDelegate
 import java.io.File
-import java.io.FileInputStream
-import java.nio.ByteBuffer
-import java.nio.ByteOrder
-import java.nio.channels.FileChannel
 import java.security.MessageDigest
 
 /** One image in (normalised NCHW floats), logits out. Same interface for both runtimes. */
@@ -26,47 +24,58 @@ fun openClassifier(context: Context, config: AppConfig, threads: Int, useGpu: Bo
         else -> error("runtime ${config.runtime} is not supported by this app")
     }
 
-/** LiteRT Interpreter; XNNPACK is its default CPU path, the GPU delegate is optional. */
+/** LiteRT 2.x `CompiledModel`: the CPU accelerator (XNNPACK) by default, the GPU accelerator on request.
+ *  GPU is compiled alone, without CPU: LiteRT then refuses a model the GPU cannot run whole, instead of
+ *  quietly running it on the CPU (what `Options(GPU, CPU)` does when litert-gpu's library is missing or
+ *  an op is unsupported). So [description] names the accelerator that really ran, and why GPU did not. */
 class TfliteClassifier(context: Context, private val config: AppConfig, threads: Int, useGpu: Boolean) : Classifier {
-    private val gpu = if (useGpu) GpuDelegate() else null
-    private val interpreter: Interpreter
-    private val numClasses = config.numClasses
+    private val env = Environment.create()
+    private val model: CompiledModel
+    override val description: String
 
     init {
-        // stored uncompressed (see build.gradle.kts); the mapping outlives the descriptor and its stream
-        val model = context.assets.openFd(config.modelFile).use { fd ->
-            FileInputStream(fd.fileDescriptor).use { it.channel.map(FileChannel.MapMode.READ_ONLY, fd.startOffset, fd.declaredLength) }
+        var gpuRefusal = "not requested"
+        val onGpu = if (!useGpu) null else if (Accelerator.GPU !in env.getAvailableAccelerators()) {
+            gpuRefusal = "no GPU accelerator on this device (litert-gpu not loaded)"; null
+        } else try {
+            // fp32, the precision effmod's parity check judged; fp16 (LiteRT's GPU default) can overflow
+            val options = CompiledModel.Options(Accelerator.GPU)
+            options.gpuOptions = CompiledModel.GpuOptions(precision = CompiledModel.GpuOptions.Precision.FP32)
+            CompiledModel.create(context.assets, config.modelFile, options, env)
+        } catch (e: LiteRtException) {
+            gpuRefusal = "GPU refused the model: ${e.message}"; null
         }
-        val options = Interpreter.Options().setNumThreads(threads)
-        gpu?.let { options.addDelegate(it) }
-        interpreter = Interpreter(model, options)
+        model = onGpu ?: CompiledModel.create(context.assets, config.modelFile,
+            CompiledModel.Options(Accelerator.CPU).apply { cpuOptions = CompiledModel.CpuOptions(numThreads = threads) }, env)
+        description = if (onGpu != null) "LiteRT CompiledModel on GPU (fp32)"
+            else "LiteRT CompiledModel on CPU (XNNPACK), $threads threads" + if (useGpu) "\nGPU not used: $gpuRefusal" else ""
     }
 
-    override val description = "LiteRT ${if (useGpu) "GPU" else "XNNPACK"}, $threads threads"
+    private val inputs = model.createInputBuffers()
+    private val outputs = model.createOutputBuffers()
 
     override fun logits(chw: FloatArray): FloatArray {
-        val out = Array(1) { FloatArray(numClasses) }
         if (config.inputDtype == "int8") {
             // Integer I/O (--io int8): quantize with the input tensor's own scale and zero point, rounding
             // ties to even as effmod does (numpy.round), so the bytes are the ones parity checked.
-            val buf = ByteBuffer.allocateDirect(chw.size).order(ByteOrder.nativeOrder())
-            for (v in chw) buf.put((Math.rint((v / config.inputScale).toDouble()).toInt() + config.inputZeroPoint).coerceIn(-128, 127).toByte())
-            buf.rewind()
-            val q = Array(1) { ByteArray(numClasses) }
-            interpreter.run(buf, q)
-            val t = interpreter.getOutputTensor(0)
-            val (scale, zp) = t.quantizationParams().scale to t.quantizationParams().zeroPoint
-            return FloatArray(numClasses) { (q[0][it] - zp) * scale }
+            inputs[0].writeInt8(ByteArray(chw.size) {
+                (Math.rint((chw[it] / config.inputScale).toDouble()).toInt() + config.inputZeroPoint).coerceIn(-128, 127).toByte()
+            })
+        } else {
+            inputs[0].writeFloat(chw)
         }
-        val buf = ByteBuffer.allocateDirect(chw.size * 4).order(ByteOrder.nativeOrder())
-        buf.asFloatBuffer().put(chw)
-        interpreter.run(buf, out)
-        return out[0]
+        model.run(inputs, outputs)
+        if (config.outputDtype == "int8") {  // CompiledModel exposes no quantization: the manifest's scale/zero point
+            val q = outputs[0].readInt8()
+            return FloatArray(config.numClasses) { (q[it] - config.outputZeroPoint) * config.outputScale }
+        }
+        return outputs[0].readFloat()
     }
 
     override fun close() {
-        interpreter.close()
-        gpu?.close()
+        (inputs + outputs).forEach { it.close() }
+        model.close()
+        env.close()
     }
 }
 
@@ -87,7 +96,7 @@ class ExecutorchClassifier(context: Context, private val config: AppConfig, thre
         module = Module.load(file.absolutePath, Module.LOAD_MODE_MMAP, threads)
     }
 
-    override val description = "ExecuTorch XNNPACK, $threads threads"
+    override val description = "ExecuTorch XNNPACK (CPU), $threads threads"
 
     override fun logits(chw: FloatArray): FloatArray {
         val input = Tensor.fromBlob(chw, config.inputShape)

@@ -154,7 +154,7 @@ fun BenchmarkTab(config: AppConfig) {
             }
         }
         if (config.runtime == "tflite") {
-            Row { Switch(checked = useGpu, onCheckedChange = { useGpu = it }); Text("  GPU delegate") }
+            Row { Switch(checked = useGpu, onCheckedChange = { useGpu = it }); Text("  GPU (LiteRT accelerator)") }
         }
         Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {
             listOf(50, 100, 500).forEach { n ->
