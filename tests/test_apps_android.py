@@ -43,6 +43,10 @@ def tools():
     json_jar = root / "android" / "json.jar"
     if not (kotlinc.is_file() and android.is_file() and json_jar.is_file()) or not shutil.which("javac"):
         pytest.skip(f"Android check toolchain not in {root}: run apps/check/install.sh (CI does), needs a JDK")
+    version = json.loads((kotlinc.parents[1] / "package.json").read_text())["version"]
+    if tuple(int(v) for v in version.split(".")[:2]) < (2, 1):
+        pytest.skip(f"kotlinc {version} in {root}: the app needs Kotlin 2.1+ "
+                    f"(rm -rf {root / 'kotlin'} and run apps/check/install.sh)")
     return {"kotlinc": str(kotlinc), "android": str(android), "json": str(json_jar)}
 
 
