@@ -100,6 +100,29 @@ def _tamper_coreml(path):
     blob_path.write_bytes(bytes(raw))
 
 
+def _tamper_coreml_w8a8(path):
+    """Double the per-channel weight scales of the block's fc2 (a W8A8 program's weights are int8 data with
+    a scale, constexpr_affine_dequantize, found from the conv whose bias is named after the module)."""
+    import coremltools as ct
+
+    from effmod.targets.coreml.mlprogram.blob import BlobFile
+
+    spec = ct.utils.load_spec(str(path))
+    fn = spec.mlProgram.functions["main"]
+    ops = fn.block_specializations[fn.opset].operations
+    bias = TAMPERED_BLOCK.replace(".", "_") + "_fc2_bias"
+    conv = next(op for op in ops if op.type == "conv" and any(bias in a.name for a in op.inputs["bias"].arguments))
+    weight = conv.inputs["weight"].arguments[0].name
+    deq = next(op for op in ops if op.outputs and op.outputs[0].name == weight)
+    assert deq.type == "constexpr_affine_dequantize", deq.type
+    blob_path = path / "Data/com.apple.CoreML/weights/weight.bin"
+    offset, size = BlobFile(blob_path).record(deq.attributes["scale"].blobFileValue.offset)
+    raw = bytearray(blob_path.read_bytes())
+    scale = np.frombuffer(bytes(raw[offset:offset + size]), np.float16)
+    raw[offset:offset + size] = (scale * np.float16(2)).astype(np.float16).tobytes()
+    blob_path.write_bytes(bytes(raw))
+
+
 @pytest.fixture(scope="module")
 def fp32_pair(tmp_path_factory):
     """ONNX and Core ML fp32 of the built-in CIFAR-10 xxs (validated on its own sample)."""
@@ -137,6 +160,26 @@ def test_tampered_block_fails_validate_and_debug_names_it(fp32_pair, tmp_path, s
     assert f"first divergence: {TAMPERED_BLOCK}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+def test_debug_reads_a_coreml_w8a8_program_at_its_real_valued_points(tmp_path, capsys):
+    """coremltools rescales a W8A8 program's quantized adds, so its blocks are read where the program
+    dequantizes them: every block of a healthy program stays above the INT8 threshold against the PT2E
+    reference, and a tampered block is named first."""
+    assert main(["export", "--target", "coreml", "--quantize", "int8", "--output", str(tmp_path / "w8a8")]) == 0
+    good = next((tmp_path / "w8a8").glob("*.mlpackage"))
+    assert main(["debug", str(good), "--images", "4", "--json", str(tmp_path / "good.json")]) == 0
+    clean = json.loads((tmp_path / "good.json").read_text())
+    assert clean["first_divergent"] is None and len(clean["blocks"]) == 21, clean["notes"]
+    assert clean["reference"].startswith("PyTorch fake-quantized") and min(b["sqnr_db"] for b in clean["blocks"]) > 18
+    bad = _copy(good, tmp_path / "bad")
+    _tamper_coreml_w8a8(bad)
+    capsys.readouterr()
+    assert main(["debug", str(bad), "--images", "4", "--json", str(tmp_path / "bad.json")]) == 2
+    d = json.loads((tmp_path / "bad.json").read_text())
+    assert d["first_divergent"] == TAMPERED_BLOCK, [(b["block"], b["sqnr_db"]) for b in d["blocks"]]
+    assert f"first divergence: {TAMPERED_BLOCK}" in capsys.readouterr().out
+
+
 # ----------------------------------------------------------------------------- bad input
 def test_debug_bad_input_is_one_line(fp32_pair, tmp_path, capsys):
     lone = tmp_path / "lone.onnx"
@@ -162,15 +205,20 @@ def test_debug_refuses_an_export_it_cannot_cut(tmp_path, capsys):
     assert not list(tmp_path.glob(".effmod-*"))
 
 
-def test_debug_refuses_coreml_w8a8_in_one_line(fp32_pair, tmp_path, capsys):
-    """A W8A8 program's intermediates are rescaled by coremltools: comparing its blocks would blame
-    healthy ones, so effmod debug says so, before any rebuild (here: a package whose manifest says int8)."""
-    pkg = _copy(fp32_pair[".mlpackage"], tmp_path)
-    manifest = pkg.with_name(pkg.name + ".json")
-    data = json.loads(manifest.read_text())
-    data["precision"] = "int8"
-    manifest.write_text(json.dumps(data))
+def test_debug_refuses_executorch_int8_in_one_line(fp32_pair, tmp_path, capsys):
+    """ExecuTorch 1.4.1 cannot run an INT8 program with its block outputs exposed: effmod debug says so and
+    what to debug instead, before any rebuild (here: a manifest that says int8 beside a renamed file)."""
+    from effmod.manifest import Manifest
+
+    onnx = fp32_pair[".onnx"]
+    manifest = json.loads(onnx.with_name(onnx.name + ".json").read_text())
+    pte = tmp_path / "model.pte"
+    pte.write_bytes(b"not read: refused before loading")
+    manifest.update(target="executorch", artifact=pte.name, precision="int8")
+    pte.with_name(pte.name + ".json").write_text(json.dumps(manifest))
+    assert Manifest.for_artifact(pte).precision == "int8"
     capsys.readouterr()
-    assert main(["debug", str(pkg)]) == 1
+    assert main(["debug", str(pte)]) == 1
     out = capsys.readouterr().out
-    assert "W8A8" in out and "fp16 Core ML export" in out and "Traceback" not in out
+    assert "ExecuTorch 1.4.1" in out and "TFLite or ONNX INT8" in out and "Traceback" not in out
+    assert not list(tmp_path.glob(".effmod-*"))

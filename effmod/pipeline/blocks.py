@@ -74,6 +74,27 @@ def block_output_nodes(graph, blocks: list[str]) -> dict[str, str]:
     return found
 
 
+def _is_op(node, name: str) -> bool:
+    return node.op == "call_function" and getattr(node.target, "__name__", str(node.target)).split(".")[0] == name
+
+
+def dequantized_points(graph, nodes: dict[str, str]) -> dict[str, str]:
+    """Per block, where a quantized graph holds its output as a real value. A block output that only feeds
+    a ``quantize_per_tensor`` may be rescaled by a converter (it is never read as a float), so it is read
+    at the ``dequantize_per_tensor`` reading it back; one that float ops also read is real as it is."""
+    by_name = {n.name: n for n in graph.nodes}
+    points = {}
+    for block, name in nodes.items():
+        node = by_name[name]
+        if not node.users or not all(_is_op(u, "quantize_per_tensor") for u in node.users):
+            points[block] = name
+            continue
+        q = next(iter(node.users))
+        dq = next((u for u in q.users if _is_op(u, "dequantize_per_tensor")), None) if q is not None else None
+        points[block] = dq.name if dq is not None else name
+    return points
+
+
 def node_modules(graph) -> dict[str, str]:
     return {n.name: (_stack_paths(n) or [""])[-1] for n in graph.nodes}
 

@@ -28,8 +28,8 @@ from ..eval.metrics import TensorStats
 from ..manifest import Manifest
 from ..precision import is_quantized
 from ..targets import ExportJob, OpRow, Target, for_artifact, load_runner
-from .blocks import Tapped, block_names, block_output_nodes, capture_graph, capture_modules, layout_like, \
-    node_modules, tapped_order
+from .blocks import Tapped, block_names, block_output_nodes, capture_graph, capture_modules, dequantized_points, \
+    layout_like, node_modules, tapped_order
 from .inputs import load_model, validation_data
 from .rebuild import recorded_calibration
 
@@ -142,7 +142,7 @@ def _fake_quant_blocks(case: Case, calib: str | None):
     images = recorded_calibration(case.manifest, case.net.info.data_config, calib).images
     fake, _ = pt2e_int8(case.deploy, case.example, images, case.target.default_keep_float or (),
                         list(case.manifest.recipe.float_islands))
-    nodes = block_output_nodes(fake.graph, case.blocks[:-1])
+    nodes = _read_points(case, fake.graph, block_output_nodes(fake.graph, case.blocks[:-1]))
     raw = capture_graph(fake, case.x, set(nodes.values()))
     sim = [{b: r[n] for b, n in nodes.items() if n in r} for r in raw]
     for k, r in enumerate(sim):
@@ -151,11 +151,16 @@ def _fake_quant_blocks(case: Case, calib: str | None):
     return fake, sim, images
 
 
+def _read_points(case: Case, graph, nodes: dict[str, str]) -> dict[str, str]:
+    """Block output nodes, or where the target says a quantized program holds them as real values."""
+    return dequantized_points(graph, nodes) if case.manifest.precision in case.target.debug.dequantized else nodes
+
+
 def _candidates(case: Case, converted: torch.nn.Module) -> dict[str, list[str]]:
     """Per block, the names its output tensor may have in the artifact (the target says which graphs'
     node names its tensors carry)."""
     blocks = case.blocks[:-1]
-    found = [block_output_nodes(ep.graph, [prefix + b for b in blocks]) | {"": prefix}
+    found = [_read_points(case, ep.graph, block_output_nodes(ep.graph, [prefix + b for b in blocks])) | {"": prefix}
              for ep, prefix in case.target.debug.tensor_graphs(converted, case.manifest, case.example)]
     return {b: list(dict.fromkeys(f[f[""] + b] for f in found if f[""] + b in f)) for b in blocks}
 
