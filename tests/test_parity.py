@@ -81,46 +81,42 @@ def _tamper_onnx(path):
     onnx.save(model, str(path))
 
 
-def _tamper_coreml(path):
+def _mil_ops(path):
     import coremltools as ct
 
+    fn = ct.utils.load_spec(str(path)).mlProgram.functions["main"]
+    return fn.block_specializations[fn.opset].operations
+
+
+def _scale_blob(path, blob_value, dtype, factor) -> None:
+    """Multiply one blob-file tensor of a Core ML package in place."""
     from effmod.targets.coreml.mlprogram.blob import BlobFile
 
-    spec = ct.utils.load_spec(str(path))
-    fn = spec.mlProgram.functions["main"]
-    ops = fn.block_specializations[fn.opset].operations
-    # the block's fc2 weight: the first const of that block's second 1x1 conv (names follow the PyTorch nodes)
-    const = next(op for op in ops if op.type == "const" and TAMPERED_BLOCK.replace(".", "_") + "_fc2_weight"
-                 in op.outputs[0].name)
     blob_path = path / "Data/com.apple.CoreML/weights/weight.bin"
-    offset, size = BlobFile(blob_path).record(const.attributes["val"].blobFileValue.offset)
+    offset, size = BlobFile(blob_path).record(blob_value.blobFileValue.offset)
     raw = bytearray(blob_path.read_bytes())
-    w = np.frombuffer(bytes(raw[offset:offset + size]), np.float32)
-    raw[offset:offset + size] = (w * np.float32(1.05)).astype(np.float32).tobytes()
+    values = np.frombuffer(bytes(raw[offset:offset + size]), dtype)
+    raw[offset:offset + size] = (values * dtype(factor)).astype(dtype).tobytes()
     blob_path.write_bytes(bytes(raw))
+
+
+def _tamper_coreml(path):
+    # the block's fc2 weight: the first const of that block's second 1x1 conv (names follow the PyTorch nodes)
+    const = next(op for op in _mil_ops(path) if op.type == "const" and TAMPERED_BLOCK.replace(".", "_") + "_fc2_weight"
+                 in op.outputs[0].name)
+    _scale_blob(path, const.attributes["val"], np.float32, 1.05)
 
 
 def _tamper_coreml_w8a8(path):
     """Double the per-channel weight scales of the block's fc2 (a W8A8 program's weights are int8 data with
     a scale, constexpr_affine_dequantize, found from the conv whose bias is named after the module)."""
-    import coremltools as ct
-
-    from effmod.targets.coreml.mlprogram.blob import BlobFile
-
-    spec = ct.utils.load_spec(str(path))
-    fn = spec.mlProgram.functions["main"]
-    ops = fn.block_specializations[fn.opset].operations
+    ops = _mil_ops(path)
     bias = TAMPERED_BLOCK.replace(".", "_") + "_fc2_bias"
     conv = next(op for op in ops if op.type == "conv" and any(bias in a.name for a in op.inputs["bias"].arguments))
     weight = conv.inputs["weight"].arguments[0].name
     deq = next(op for op in ops if op.outputs and op.outputs[0].name == weight)
     assert deq.type == "constexpr_affine_dequantize", deq.type
-    blob_path = path / "Data/com.apple.CoreML/weights/weight.bin"
-    offset, size = BlobFile(blob_path).record(deq.attributes["scale"].blobFileValue.offset)
-    raw = bytearray(blob_path.read_bytes())
-    scale = np.frombuffer(bytes(raw[offset:offset + size]), np.float16)
-    raw[offset:offset + size] = (scale * np.float16(2)).astype(np.float16).tobytes()
-    blob_path.write_bytes(bytes(raw))
+    _scale_blob(path, deq.attributes["scale"], np.float16, 2)
 
 
 @pytest.fixture(scope="module")

@@ -65,19 +65,10 @@ class TensorBuffer internal constructor() : JniHandle() {
 class CompiledModel private constructor(private val model: File, private val threads: Int, private val ran: String) : JniHandle() {
     data class CpuOptions(val numThreads: Int? = null, val xnnPackFlags: Int? = null, val xnnPackWeightCachePath: String? = null)
 
-    data class GpuOptions(
-        val constantTensorSharing: Boolean? = null, val infiniteFloatCapping: Boolean? = null,
-        val allowSrcQuantizedFcConvOps: Boolean? = null, val precision: Precision? = null,
-        val bufferStorageType: BufferStorageType? = null, val preferTextureWeights: Boolean? = null,
-        val serializationDir: String? = null, val modelCacheKey: String? = null, val serializeProgramCache: Boolean? = null,
-        val serializeExternalTensors: Boolean? = null, val externalTensorsMode: Boolean? = null,
-        val externalTensorPattern: String? = null, val backend: Backend? = null, val priority: Priority? = null,
-        val numStepsOfCommandBufferPreparations: Int? = null,
-    ) {
+    // Only what the app sets on the GPU (the compile-only stub has LiteRT's whole parameter list and is
+    // what judges the app's calls; on the JVM the GPU is never reached).
+    data class GpuOptions(val precision: Precision? = null) {
         enum class Precision(val value: Int) { DEFAULT(0), FP16(1), FP32(2) }
-        enum class BufferStorageType(val value: Int) { DEFAULT(0), BUFFER(1), TEXTURE_2D(2) }
-        enum class Backend(val value: Int) { AUTOMATIC(0), OPENCL(1), WEBGPU(2), OPENGL(3) }
-        enum class Priority(val value: Int) { DEFAULT(0), LOW(1), NORMAL(2), HIGH(3) }
     }
 
     class Options(internal val accelerators: Set<Accelerator>) {
