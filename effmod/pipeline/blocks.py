@@ -90,7 +90,7 @@ def dequantized_points(graph, nodes: dict[str, str]) -> dict[str, str]:
             points[block] = name
             continue
         q = next(iter(node.users))
-        dq = next((u for u in q.users if _is_op(u, "dequantize_per_tensor")), None) if q is not None else None
+        dq = next((u for u in q.users if _is_op(u, "dequantize_per_tensor")), None)
         points[block] = dq.name if dq is not None else name
     return points
 
