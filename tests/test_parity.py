@@ -201,20 +201,40 @@ def test_debug_refuses_an_export_it_cannot_cut(tmp_path, capsys):
     assert not list(tmp_path.glob(".effmod-*"))
 
 
-def test_debug_refuses_executorch_int8_in_one_line(fp32_pair, tmp_path, capsys):
-    """ExecuTorch 1.4.1 cannot run an INT8 program with its block outputs exposed: effmod debug says so and
-    what to debug instead, before any rebuild (here: a manifest that says int8 beside a renamed file)."""
-    from effmod.manifest import Manifest
+def _tampered_lowering(monkeypatch):
+    """ExecuTorch lowering with TAMPERED_BLOCK's fc2 weight scales doubled (the per-channel scales its int8
+    weight is dequantized with), as a broken converter would: effmod debug rebuilds with it, the PT2E
+    reference does not."""
+    import executorch.exir as exir
 
-    onnx = fp32_pair[".onnx"]
-    manifest = json.loads(onnx.with_name(onnx.name + ".json").read_text())
-    pte = tmp_path / "model.pte"
-    pte.write_bytes(b"not read: refused before loading")
-    manifest.update(target="executorch", artifact=pte.name, precision="int8")
-    pte.with_name(pte.name + ".json").write_text(json.dumps(manifest))
-    assert Manifest.for_artifact(pte).precision == "int8"
+    real = exir.to_edge_transform_and_lower
+
+    def lower(program, **kw):
+        conv = next(n for n in program.graph.nodes if n.op == "call_function" and "conv2d" in str(n.target) and
+                    f"{TAMPERED_BLOCK}.fc2" in [v[0] for v in (n.meta.get("nn_module_stack") or {}).values()])
+        scale = conv.args[1].args[1]  # conv(x, dequantize_per_channel(int8 weight, scales, ...), bias)
+        sig = program.graph_signature
+        name = sig.inputs_to_buffers.get(scale.name) or sig.inputs_to_lifted_tensor_constants[scale.name]
+        store = program.state_dict if name in program.state_dict else program.constants
+        store[name] = store[name] * 2
+        return real(program, **kw)
+
+    monkeypatch.setattr(exir, "to_edge_transform_and_lower", lower)
+
+
+@pytest.mark.slow
+def test_debug_names_a_tampered_block_of_an_executorch_int8_program(tmp_path, monkeypatch, capsys):
+    """The INT8 .pte is rebuilt with its block outputs exposed (each graph output its own dequantize, which
+    ExecuTorch 1.4.1's XNNPACK needs) and run by ExecuTorch; with a lowering that breaks one block, that
+    block is named first and the blocks before it stay above the threshold."""
+    assert main(["export", "--target", "executorch", "--quantize", "int8", "--output", str(tmp_path)]) == 0
+    pte = next(tmp_path.glob("*.pte"))
+    _tampered_lowering(monkeypatch)
     capsys.readouterr()
-    assert main(["debug", str(pte)]) == 1
-    out = capsys.readouterr().out
-    assert "ExecuTorch 1.4.1" in out and "TFLite or ONNX INT8" in out and "Traceback" not in out
-    assert not list(tmp_path.glob(".effmod-*"))
+    assert main(["debug", str(pte), "--images", "2", "--json", str(tmp_path / "d.json")]) == 2
+    d = json.loads((tmp_path / "d.json").read_text())
+    assert "executorch" in d["artifact_side"] and d["reference"].startswith("PyTorch fake-quantized")
+    assert len(d["blocks"]) == 21 and d["first_divergent"] == TAMPERED_BLOCK, [(b["block"], b["sqnr_db"]) for b in d["blocks"]]
+    before = [b for b in d["blocks"] if b["block"] == "stages.2.0"][0]
+    assert before["sqnr_db"] > 20  # healthy blocks are not blamed
+    assert f"first divergence: {TAMPERED_BLOCK}" in capsys.readouterr().out

@@ -212,7 +212,7 @@ def _from_rebuild(case: Case, calib_images, reporter: Reporter) -> Sides:
         x = case.x
         try:
             outs = [runner.run_outputs(x[k:k + 1]) for k in range(len(x))]
-        except Exception as e:  # noqa: BLE001 - seen: ExecuTorch 1.4.1 runs the tapped fp32 program, not the INT8 one
+        except Exception as e:  # noqa: BLE001 - seen before own_output_dequantize: ExecuTorch INT8 (docs/parity.md)
             raise EffmodError(f"{runner.engine} could not run the rebuilt {recipe.precision} program with its block "
                               f"outputs exposed ({first_line(e)})",
                               hint="debug the fp32 export, or the ONNX/TFLite export of the same model and recipe") from None

@@ -23,14 +23,9 @@ EXECUTORCH = Target(
     # minus ~5 dB (docs/parity.md); integer kernels round differently from any float simulation
     correctness_bounds={"int8": {"sqnr_db": 22.0}},
     runner=ExecuTorchRunner,
-    # INT8, measured with ExecuTorch 1.4.1 on the built-in model (docs/parity.md): the rebuild with block outputs
-    # exposed fails execute() ("Propagating input shapes failed" in XNNPACK, even with one block tapped); one
-    # delegate per op runs but takes 5 min 14 s to build; delegates cut at block boundaries fail to lower.
-    debug=DebugSupport("rebuild", refused={"int8": (
-        "ExecuTorch 1.4.1's XNNPACK delegate cannot run its INT8 program with block outputs exposed (measured: "
-        "\"Propagating input shapes failed\", whichever block is tapped)",
-        "debug the TFLite or ONNX INT8 export of the same model, or the fp32 .pte, for the blocks; "
-        "effmod validate checks this artifact")}),
+    # INT8: the rebuilt program's block outputs are its dequantize nodes (PT2E routes the graph outputs through
+    # them), so the PT2E reference is read at the same points
+    debug=DebugSupport("rebuild", dequantized=("int8",)),
     label="ExecuTorch",
     colour="tab:green",
     packages=("executorch",),

@@ -27,6 +27,24 @@ def lowered_delegation(edge) -> Delegation:
                       not_delegated_ops=dict(left))
 
 
+def own_output_dequantize(program):
+    """Give each graph output that is a dequantize also read inside the graph its own dequantize. PT2E
+    routes every reader of a quantized value, the graph output included, through one dequantize; when that
+    node is also a delegate-internal input, XNNPACK's channels-last pass rewires it and the program fails
+    at run time ("Propagating input shapes failed"). Measured on effmod debug's INT8 program with block
+    outputs exposed (ExecuTorch 1.4.1); a model whose only output is its logits has none to change."""
+    graph = program.graph
+    output = next(n for n in graph.nodes if n.op == "output")
+    for value in list(output.args[0]):
+        if "dequantize_per" in str(value.target) and len(value.users) > 1:
+            with graph.inserting_after(value):
+                own = graph.call_function(value.target, value.args, value.kwargs)
+            own.meta = dict(value.meta)
+            output.replace_input_with(value, own)
+    program.graph_module.recompile()
+    return program
+
+
 def convert(job: ExportJob, out_path: Path) -> TargetResult:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
@@ -38,7 +56,7 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         from ...quantize.pt2e import pt2e_int8
 
         fake, kept = pt2e_int8(job.model, job.example, job.calib, DEFAULT_KEEP_FLOAT, job.keep_float)
-        program = torch.export.export(fake, (job.example,))
+        program = own_output_dequantize(torch.export.export(fake, (job.example,)))
         quant = {"tool": "PT2E (torchao) + XNNPACKQuantizer", "scheme": "INT8 symmetric, per-channel weights, "
                  "per-tensor activations (histogram observer)", **kept}
     edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
