@@ -117,9 +117,6 @@ def _open(artifact: str, images: int) -> tuple[Path, Target, Manifest]:
                           f"{manifest.input.layout} {manifest.input.shape}", hint="debug a batch-1 NCHW export")
     if images < 1:
         raise EffmodError(f"--images must be at least 1 (got {images})")
-    if manifest.precision in target.debug.refused:
-        why, hint = target.debug.refused[manifest.precision]
-        raise EffmodError(f"effmod debug cannot compare the blocks of {path.name}: {why}", hint=hint)
     if not manifest.recipe.deploy_form:
         raise EffmodError(f"{manifest.artifact} was exported with --no-deploy-form; effmod debug cuts the deploy form "
                           "into blocks", hint="re-export it without --no-deploy-form to debug it")

@@ -155,14 +155,13 @@ class DebugSupport:
 
     ``taps``: "artifact" reads them from the artifact itself (``Runner.intermediates``); "rebuild"
     converts the deploy form again with every block output as a graph output (XNNPACK hides
-    intermediates inside its delegate). ``refused``: precisions whose blocks cannot be compared, and why.
+    intermediates inside its delegate).
     ``tensor_graphs``: the ``torch.export`` graphs whose node names the artifact's tensors carry.
     ``op_level``: precisions with an op-by-op view (``Runner.op_report``).
     ``dequantized``: precisions whose block outputs are read where the program dequantizes them (the
     real value a quantized program must hold; the converter may rescale the tensors around it)."""
 
     taps: Literal["artifact", "rebuild"]
-    refused: dict[str, tuple[str, str]] = field(default_factory=dict)  # precision -> (why, hint)
     runner_options: dict[str, Any] = field(default_factory=dict)
     tensor_graphs: Callable[..., list] | None = None   # (model, manifest, example) -> [(graph, name prefix)]
     op_level: tuple[Precision, ...] = ()
