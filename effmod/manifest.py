@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .cost import CostReport
 from .errors import EffmodError
 from .eval.data_config import DataConfig
 from .parity import ParityResult
@@ -175,6 +176,7 @@ class Manifest:
     export_seconds: float
     created: str
     recipe: Recipe                     # what it was built with; validate, debug and the sweep rebuild from it
+    cost: CostReport | None = None     # INT8 MAC share, float islands, nodes, partitions (effmod.cost)
     path: str | None = field(default=None, compare=False)  # where the artifact lies; not written to the file
 
     def data_config(self) -> DataConfig:
@@ -220,7 +222,8 @@ class Manifest:
                           parity=ParityResult.from_dict(d["parity"]),
                           delegation=Delegation.from_dict(d["delegation"]) if d.get("delegation") else None,
                           notes=list(d.get("notes") or []), preprocessing=Preprocessing.from_dict(d["preprocessing"]),
-                          versions=Versions.from_dict(d["versions"]))
+                          versions=Versions.from_dict(d["versions"]),
+                          cost=CostReport.from_dict(d["cost"]) if d.get("cost") else None)
             if d.get("quantization") is not None and not isinstance(d["quantization"], dict):
                 raise TypeError("quantization must be a mapping")
             values["recipe"] = (Recipe.from_dict(d["recipe"], source) if "recipe" in d

@@ -39,6 +39,26 @@ def test_bench_several_artifacts_one_table_and_json(artifacts, tmp_path):
         assert rows["mlpackage"]["status"] == "not_timed" and "macOS" in rows["mlpackage"]["reason"]
 
 
+def test_bench_reports_each_artifacts_cost(artifacts, tmp_path, capsys):
+    """The cost report beside the timing: from the manifest, or read from the artifact when its manifest
+    has none (an artifact of an older effmod)."""
+    import shutil
+
+    from effmod.cost import CostReport
+
+    bare = tmp_path / artifacts[".onnx"].name
+    shutil.copy(artifacts[".onnx"], bare)  # no manifest beside it
+    out = tmp_path / "b.json"
+    assert main(["bench", str(artifacts[".tflite"]), str(artifacts[".pte"]), str(bare), "--runs", "2",
+                 "--warmup", "0", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["results"]
+    costs = [CostReport.from_dict(r["cost"]) for r in rows]
+    assert all(c.int8_macs == 0 and c.float_islands >= 1 and c.macs > 0 for c in costs), costs
+    assert costs[0].partitions == costs[1].partitions == 1 and costs[2].partitions is None
+    assert costs[1].read_from == "lowered program" and costs[2].read_from == "artifact"
+    assert "cost report" in capsys.readouterr().out
+
+
 def test_bench_missing_artifact_is_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "effmod.cli", "bench", str(tmp_path / "nope.onnx")],
                        capture_output=True, text=True)

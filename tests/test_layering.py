@@ -14,7 +14,7 @@ PKG = Path(__file__).resolve().parents[1] / "effmod"
 
 # Highest layer first. A module may import its own layer or any layer below it.
 LAYERS = ["cli", "commands", "pipeline", "emulation", "targets", "quantize", "deploy", "models", "base"]
-BASE = {"manifest", "recipe", "placement", "interrupts", "parity", "eval", "console", "errors", "versions", "machine", "precision",
+BASE = {"manifest", "cost", "recipe", "placement", "interrupts", "parity", "eval", "console", "errors", "versions", "machine", "precision",
         "data", "weights", ""}
 
 

@@ -111,6 +111,35 @@ def int8_exports(tmp_path_factory, golden_exports):
 
 
 @needs_shared
+def test_int8_manifests_carry_a_cost_report_of_the_int8_work(int8_exports):
+    """Each INT8 manifest counts what its runtime runs: most MACs in INT8 (the fp32 manifest of the same
+    target none), the same MACs as fp32, float islands and the converts at their borders."""
+    from effmod.cost import CostReport
+    from effmod.deploy.graph_stats import count_macs
+
+    _, _, int8, fp32 = int8_exports
+    model_macs = count_macs(create_model("efficientmod_xxs", num_classes=1000).eval(), torch_randn(224))
+    for target, m in int8.items():
+        c = CostReport.from_dict(m["cost"])
+        assert c.int8_mac_share > 0.8, (target, c)
+        assert c.converts > 0 and c.float_islands >= 1 and c.nodes > c.int8_nodes > 0, (target, c)
+        # the artifact's own MACs: the model's, give or take what the deploy form splits or folds
+        assert 0.9 < c.macs / model_macs < 1.25, (target, c.macs, model_macs)
+        if target in fp32:
+            f = CostReport.from_dict(fp32[target]["cost"])
+            assert f.int8_macs == 0 and f.converts == 0 and f.macs == c.macs, (target, f, c)
+    assert CostReport.from_dict(int8["executorch"]["cost"]).read_from == "lowered program"
+    assert CostReport.from_dict(int8["tflite"]["cost"]).partitions == 1
+    assert CostReport.from_dict(int8["onnx"]["cost"]).partitions is None  # ORT has no delegate
+
+
+def torch_randn(size: int):
+    import torch
+
+    return torch.randn(1, 3, size, size)
+
+
+@needs_shared
 def test_int8_every_target_passes_both_gates(int8_exports):
     """Correctness against each target's simulated quantized reference. Quality (top-1 agreement with fp32)
     is reported on the 6 photos but not judged: too few images (the built-in model's sample is judged, below)."""

@@ -47,6 +47,27 @@ def _measure(args: argparse.Namespace, console: Console) -> list[dict]:
     return rows
 
 
+def _print_costs(rows: list[dict], console: Console) -> None:
+    """What transfers to a phone (effmod.cost): the host's milliseconds do not, these counts do."""
+    from ..cost import CostReport
+
+    table = Table(title="cost report: what transfers to a phone (counted in the graph, not timed)")
+    for c in ("artifact", "INT8 MACs", "GMACs", "float islands", "Q/DQ converts", "nodes", "partitions",
+              "outside the delegate"):
+        table.add_column(c)
+    for r in rows:
+        if r.get("cost") is None:
+            table.add_row(Path(r["artifact"]).name, "not known (no manifest cost; no reader for this artifact)",
+                          *["-"] * 6)
+            continue
+        c = CostReport.from_dict(r["cost"])
+        outside = ", ".join(f"{op} ×{n}" for op, n in c.outside_delegate.items()) or "none"
+        table.add_row(Path(r["artifact"]).name, f"{c.int8_mac_share:.0%}", f"{c.macs / 1e9:.3f}",
+                      str(c.float_islands), str(c.converts), str(c.nodes),
+                      "-" if c.partitions is None else str(c.partitions), outside)
+    console.print(table)
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     from ..machine import machine_info
 
@@ -67,6 +88,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                       fmt(r.get("median_ms") or r.get("mean_ms")), fmt(r.get("p90_ms")), fmt(r.get("min_ms")),
                       fmt(r.get("max_ms")), fmt(r.get("peak_rss_mb")))
     console.print(table)
+    _print_costs(rows, console)
     if args.adb and any(r.get("median_ms") is None for r in rows):
         console.print("median column shows the mean where the phone's runner prints no median")
     write_json(args.json, {"machine": m, "results": rows})

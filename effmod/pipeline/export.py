@@ -12,6 +12,7 @@ import torch
 
 from .. import __version__
 from ..console import Reporter
+from ..cost import CostReport
 from ..manifest import Manifest, Preprocessing, Versions, artifact_bytes, artifact_sha256
 from ..parity import ParityResult
 from ..placement import check_output, clean_stale_temp, place_artifact, temp_dir
@@ -24,7 +25,17 @@ from .arm64 import Arm64Inputs, attach, check_arm64, prepare
 from .parity_check import artifact_outputs, run_parity, simulated_reference
 
 
-def build_manifest(model, target: Target, built: Built, parity: ParityResult) -> Manifest:
+def cost_report(target: Target, built: Built, reporter: Reporter) -> CostReport | None:
+    """The artifact's cost report; a reader that fails costs the manifest its report, not the export."""
+    try:
+        return target.cost_of(built.artifact, built.result.cost)
+    except Exception as e:  # noqa: BLE001 - any reader error: said, and the export goes on
+        reporter.warn(f"{target.name}: no cost report ({type(e).__name__}: {e})")
+        return None
+
+
+def build_manifest(model, target: Target, built: Built, parity: ParityResult,
+                   cost: CostReport | None = None) -> Manifest:
     """The manifest of a built, checked artifact: made once, from what the build and parity returned."""
     info, result, artifact = model.info, built.result, built.artifact
     weights = info.weights
@@ -37,7 +48,7 @@ def build_manifest(model, target: Target, built: Built, parity: ParityResult) ->
         labels=list(info.data_config.labels) if info.data_config.labels else None,
         versions=Versions(torch.__version__, result.converter, result.runtime, __version__),
         parity=parity, delegation=result.delegation, notes=result.notes, export_seconds=round(built.seconds, 2),
-        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), recipe=built.recipe)
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), recipe=built.recipe, cost=cost)
 
 
 def _calib_request(opts: ExportOptions, precisions) -> tuple[str | None, int, int] | None:
@@ -69,7 +80,7 @@ def export_one(model: torch.nn.Module, target: Target, precision: Precision, opt
                                        built.result.input, precision,
                                        Arm64Inputs(inputs.validation, inputs.reference, x86, simulated, sim_desc),
                                        opts.arm64, reporter, opts.thresholds))
-        manifest = build_manifest(model, target, built, parity)
+        manifest = build_manifest(model, target, built, parity, cost_report(target, built, reporter))
         manifest.write(built.artifact)
         place_artifact(built.artifact, out_dir / name)
     finally:

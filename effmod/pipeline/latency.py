@@ -74,7 +74,8 @@ def bench(path: str | Path, threads: int = 2, warmup: int = 10, runs: int = 100)
     target = for_artifact(path)
     why_not = target.cannot_time_here()
     if why_not:
-        return {"artifact": str(path), "runtime": target.name, "status": "not_timed", "reason": why_not}
+        return {"artifact": str(path), "runtime": target.name, "status": "not_timed", "reason": why_not,
+                "cost": artifact_cost(path)}
     if runs < 1 or warmup < 0:
         raise EffmodError("--runs must be ≥ 1 and --warmup ≥ 0")
     proc = subprocess.run([sys.executable, "-m", "effmod.pipeline.latency", str(path), str(threads), str(warmup), str(runs)],
@@ -82,7 +83,20 @@ def bench(path: str | Path, threads: int = 2, warmup: int = 10, runs: int = 100)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"artifact": str(path), "status": "failed", "reason": tail}
-    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "status": "ok", "machine": machine_info()}
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "status": "ok", "machine": machine_info(),
+            "cost": artifact_cost(path)}
+
+
+def artifact_cost(path: Path) -> dict | None:
+    """The artifact's cost report (``effmod.cost``): its manifest's, else read from the artifact."""
+    manifest = Manifest.read(path)
+    if manifest is not None and manifest.cost is not None:
+        return manifest.cost.to_dict()
+    try:
+        report = for_artifact(path).cost_of(path)
+    except Exception:  # noqa: BLE001 - a graph the reader does not know: the timing stands without it
+        return None
+    return report.to_dict() if report is not None else None
 
 
 if __name__ == "__main__":  # worker: python -m effmod.pipeline.latency ARTIFACT THREADS WARMUP RUNS

@@ -11,6 +11,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 import torch
 
+from ..cost import CostReport
 from ..errors import EffmodError
 from ..eval.data_config import DataConfig
 from ..manifest import Component, Delegation, Manifest, TensorSpec
@@ -48,6 +49,7 @@ class TargetResult:
     # or fake-quantized weights) - the simulated reference parity judges correctness against.
     fake_quant: torch.nn.Module | None = None
     fake_quant_desc: str | None = None
+    cost: CostReport | None = None  # targets whose artifact hides its graph report it from the lowered program
 
 
 def float_io(job: ExportJob, batch: int | str = 1, input_dtype: str = "float32") -> tuple[TensorSpec, TensorSpec]:
@@ -213,6 +215,8 @@ class Target:
     # why artifacts cannot be timed on this machine (None: they can); Core ML needs macOS
     cannot_time_here: Callable[[], str | None] = always_timed
     arm64: Arm64Support = Arm64Support()         # --arch arm64: the aarch64 runtime under QEMU
+    # the cost report (effmod.cost) read from an artifact file; None: only the converter can make it
+    artifact_cost: Callable[[Path], CostReport] | None = None
 
     @property
     def default_precision(self) -> Precision:
@@ -220,6 +224,12 @@ class Target:
 
     def reference_runner(self, path: Path, input_spec: TensorSpec | None = None, threads: int | None = None) -> Runner:
         return self.runner(path, input_spec, threads=threads, **(self.reference_options or {}))
+
+    def cost_of(self, path: Path, made: CostReport | None = None) -> CostReport | None:
+        """The cost report the converter made, else the one read from the artifact, else None."""
+        if made is not None:
+            return made
+        return self.artifact_cost(path) if self.artifact_cost is not None else None
 
     @property
     def has_float_islands(self) -> bool:

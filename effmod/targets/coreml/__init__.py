@@ -3,6 +3,7 @@ W8A8 or weight-only (``quantize.py``); ``runner.py`` runs it with Core ML on mac
 ML-program executor (``mlprogram/``) elsewhere."""
 from ...recipe import DeployOptions
 from ..base import Arm64Support, DebugSupport, Target
+from .cost import artifact_cost
 from .debug import tensor_graphs
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .quantize import DEFAULT_KEEP_FLOAT
@@ -37,6 +38,7 @@ COREML = Target(
     packages=("coremltools",),
     takes_image_input=True,
     cannot_time_here=cannot_time_here,
+    artifact_cost=artifact_cost,
     arm64=Arm64Support(unavailable="Core ML runs only on Apple devices: there is no aarch64 Linux build of it to "
                                    "emulate (effmod's executor checks its numbers on any CPU)"),
 )

@@ -8,6 +8,7 @@ from ...manifest import Delegation
 from ...manifest import Component
 from ...versions import installed
 from ..base import ExportJob, TargetResult, float_io
+from .cost import lowered_cost
 from .quantize import DEFAULT_KEEP_FLOAT
 
 
@@ -61,6 +62,7 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
                  "per-tensor activations (histogram observer)", **kept}
     edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
     deleg = lowered_delegation(edge)
+    cost = lowered_cost(edge, deleg)
     out_path.write_bytes(edge.to_executorch().buffer)
     inp, out = float_io(job)
     return TargetResult(
@@ -69,6 +71,7 @@ def convert(job: ExportJob, out_path: Path) -> TargetResult:
         input=inp,
         output=out,
         delegation=deleg,
+        cost=cost,
         quantizer=quant,
         fake_quant=fake,
         fake_quant_desc="PyTorch fake-quantized model (PT2E)" if fake is not None else None,

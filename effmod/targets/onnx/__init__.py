@@ -5,6 +5,7 @@ from ..base import Arm64Support, DebugSupport, Target
 from ..debug_graphs import exported_and_decomposed
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .runner import OnnxRunner
+from .cost import artifact_cost
 
 ONNX = Target(
     name="onnx",
@@ -28,5 +29,6 @@ ONNX = Target(
     colour="tab:blue",
     packages=("onnx", "onnxruntime", "onnxscript"),
     dynamic_batch=True,
+    artifact_cost=artifact_cost,
     arm64=Arm64Support("onnxruntime", "onnxruntime"),
 )

@@ -4,6 +4,7 @@ from ...recipe import DeployOptions
 from ..base import Arm64Support, DebugSupport, Target
 from .convert import convert as convert_artifact  # the package attribute "convert" stays the module
 from .runner import TFLiteRunner
+from .cost import artifact_cost
 
 TFLITE = Target(
     name="tflite",
@@ -29,5 +30,6 @@ TFLITE = Target(
     colour="tab:orange",
     packages=("ai-edge-litert", "litert-torch", "ai-edge-quantizer"),
     int8_io=True,
+    artifact_cost=artifact_cost,
     arm64=Arm64Support("litert", "ai-edge-litert"),
 )
