@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from effmod.cli import main
+from effmod.cost import CostReport
 from effmod.errors import EffmodError
 from effmod.models import create_model
 from effmod.commands.sweep.grid import build_grid
@@ -83,6 +84,14 @@ def test_sweep_rows_reports_resume_and_failed_row(setup, tmp_path, capsys):
     assert set(rows) == {"onnx · fp32", "onnx · int8 · calib 8", "tflite · fp32", "tflite · int8 · calib 8"}
     for r in rows.values():
         assert r["status"] == "ok" and 0 <= r["top1"] <= 100 and r["latency_ms"] > 0 and r["size_mb"] > 0
+        # timed in 5 interleaved rounds: the median of the round medians, and their spread
+        assert len(r["latency_rounds"]) == 5 and min(r["latency_rounds"]) <= r["latency_ms"] <= max(r["latency_rounds"])
+        assert r["latency_spread"] == pytest.approx((max(r["latency_rounds"]) - min(r["latency_rounds"])) / r["latency_ms"],
+                                                    abs=1e-3)
+        cost = CostReport.from_dict(r["cost"])
+        assert (cost.int8_mac_share > 0.5) == (r["precision"] == "int8") and cost.nodes > 0, (r["label"], cost)
+    # all rows' artifacts were timed together, in one task on one node (one load reading for all)
+    assert len({tuple(r["latency_load"]) for r in rows.values()}) == 1
     # fp32 artifacts compute what PyTorch computes: full agreement, high SQNR
     assert rows["onnx · fp32"]["agreement"] == 100.0 and rows["onnx · fp32"]["sqnr_db"] > 60
     assert rows["tflite · int8 · calib 8"]["sqnr_db"] < rows["tflite · fp32"]["sqnr_db"]
@@ -90,6 +99,7 @@ def test_sweep_rows_reports_resume_and_failed_row(setup, tmp_path, capsys):
         assert (out / f).stat().st_size > 0
     md = (out / "results.md").read_text()
     assert "## INT8 goal" in md and "onnx · int8 · calib 8" in md
+    assert "## Cost report" in md and "interleaved rounds" in md and " ±" in md
     m = result["agreement_matrix"]
     assert m["labels"][0] == "PyTorch fp32" and set(m["labels"][1:]) == set(rows) and m["images"] == 12
     i = m["labels"].index("onnx · fp32")

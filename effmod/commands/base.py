@@ -125,7 +125,7 @@ def arm64_table(arm):
 WHOLE_NUMBERS = {
     "threads": (1, "--threads 2"), "workers": (1, "--workers 4"), "limit": (1, "--limit 1000"),
     "shard_size": (1, "--shard-size 1000"), "runs": (1, "--runs 100"), "warmup": (0, "--warmup 10"),
-    "bench_runs": (0, "--bench-runs 50"), "calib_size": (1, "--calib-size 256"), "num_classes": (1, "--num-classes 10"),
+    "bench_runs": (0, "--bench-runs 50"), "latency_rounds": (1, "--latency-rounds 5"), "calib_size": (1, "--calib-size 256"), "num_classes": (1, "--num-classes 10"),
     "images": (1, "--images 32"), "arm_images": (1, "--arm-images 50"), "epochs": (1, "--epochs 30"),
     "batch_size": (1, "--batch-size 128"), "run_epochs": (1, "--run-epochs 5"), "limit_train": (1, "--limit-train 5000"),
     "limit_val": (1, "--limit-val 1000"), "timeout": (1, "--timeout 3600"),

@@ -24,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, help="evaluate a class-balanced subset of N images")
     threads_option(p, default=2)
     p.add_argument("--bench-runs", type=int, default=50, help="timed runs per artifact (default 50)")
+    p.add_argument("--latency-rounds", type=int, default=5,
+                   help="time all artifacts in this many interleaved rounds, after the evaluation (default 5)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default="effmod-sweep")
     p.add_argument("--resume", action="store_true", help="keep finished rows and shards of a killed sweep in --output")
@@ -57,6 +59,7 @@ def options(args: argparse.Namespace):
                         precisions=split_list(args.precisions), calib_sizes=sizes, fallbacks=split_list(args.fallback),
                         limit=args.limit, output=args.output, resume=args.resume, force=args.force,
                         threads=args.threads, seed=args.seed, bench_runs=args.bench_runs,
+                        latency_rounds=args.latency_rounds,
                         ray_address=args.ray_address, no_ray=args.no_ray, workers=args.workers, cache=args.cache,
                         shard_size=args.shard_size, timeout=args.timeout, command_line=_resume_command(args),
                         arm64=arm64_request(args))
@@ -71,6 +74,22 @@ def _resume_command(args: argparse.Namespace) -> str | None:
     return shlex.join(["effmod", *argv, *([] if "--resume" in argv else ["--resume"])])
 
 
+def _latency(r: dict) -> str:
+    if r["latency_ms"] is None:
+        return "not timed"
+    spread = r.get("latency_spread")
+    return f"{r['latency_ms']:.2f}" + (f" ±{spread / 2:.0%}" if spread is not None else "")
+
+
+def _cost_cells(cost: dict | None) -> tuple[str, str]:
+    from ...cost import CostReport
+
+    if cost is None:
+        return "-", "-"
+    c = CostReport.from_dict(cost)
+    return f"{c.int8_mac_share:.0%}", str(c.float_islands)
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     from ...console import ConsoleReporter
     from .driver import run_sweep
@@ -78,15 +97,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
     result = run_sweep(options(args), ConsoleReporter(console, debug=args.debug))
     table = Table(title=f"sweep: {args.model}, {result['images']} images; PyTorch fp32 top-1 "
                         f"{result['pytorch_fp32']['top1']:.2f}%")
-    for col in ("combination", "top-1 %", "agree %", "SQNR dB", "MB", "ms", "kept float"):
+    for col in ("combination", "top-1 %", "agree %", "SQNR dB", "MB", "ms (± spread/2)", "INT8 MACs",
+                "float islands", "kept float"):
         table.add_column(col)
     for r in result["rows"]:
         if r["status"] != "ok":
-            table.add_row(r["label"], f"[red]failed[/] {escape(r['reason'][:60])}", "", "", "", "", "")
+            table.add_row(r["label"], f"[red]failed[/] {escape(r['reason'][:60])}", *[""] * 7)
             continue
         table.add_row(r["label"], f"{r['top1']:.2f}", f"{r['agreement']:.2f}", f"{r['sqnr_db']:.1f}",
-                      f"{r['size_mb']:.1f}", f"{r['latency_ms']:.2f}" if r["latency_ms"] is not None else "not timed",
-                      ", ".join(r["kept_float"]))
+                      f"{r['size_mb']:.1f}", _latency(r),
+                      *_cost_cells(r.get("cost")), ", ".join(r["kept_float"]))
     console.print(table)
     for g in result["goal"]:
         verdict = "[green]met[/]" if g["met"] else "[red]MISSED[/]"

@@ -53,6 +53,7 @@ class SweepOptions:
     threads: int = 2
     seed: int = 0
     bench_runs: int = 50
+    latency_rounds: int = 5            # the artifacts are timed in this many interleaved rounds
     eval_chunk: int = 64
     shard_size: int = SHARD_SIZE
     ray_address: str | None = None     # None: a local Ray instance; "auto" or HOST:PORT: join a cluster
@@ -277,7 +278,7 @@ def run_sweep(opts: SweepOptions, reporter: Reporter) -> dict:
             view.row_done(_row_line(row))
 
         scheduler = Scheduler(backend, spec, data_key, shards, pending, reference, store, opts.bench_runs,
-                              latency_node, opts.eval_chunk, on_row, view)
+                              latency_node, opts.eval_chunk, on_row, view, opts.latency_rounds)
         with view:
             _run_scheduler(scheduler, opts, out, reporter)
         nodes = [{"id": n.node_id, "label": n.label, "address": n.address, "cpus": n.cpus} for n in backend.nodes]
@@ -328,6 +329,8 @@ def _row(state: RowState, outcome: dict, out: Path, scheduler: Scheduler, latenc
                latency_cpus=f"{lat.cpus_reserved} (the node's all); host has {lat.host_cores} cores" if lat else None,
                latency_load=[lat.load_before, lat.load_after] if lat else None,
                latency_seconds=round(lat.seconds, 2) if lat else None,
+               latency_rounds=list(lat.rounds) if lat else [], latency_spread=lat.spread if lat else None,
+               cost=manifest.cost.to_dict() if manifest.cost else None,
                latency_others_cpu_s=lat.others_cpu_s if lat else None, **timing)
     return row
 

@@ -11,7 +11,7 @@ import numpy as np
 
 GOAL_POINTS = 0.5  # INT8 top-1 within this many points of the target's float artifact
 CSV_COLUMNS = ["label", "target", "precision", "calib_size", "fallback", "status", "top1", "top5", "agreement",
-               "sqnr_db", "size_mb", "latency_ms", "export_seconds", "eval_seconds", "parity", "kept_float",
+               "sqnr_db", "size_mb", "latency_ms", "latency_spread", "export_seconds", "eval_seconds", "parity", "kept_float",
                "float_params_fraction", "run_by", "nodes", "latency_node", "latency_note", "reason", "key"]
 
 
@@ -133,7 +133,10 @@ def markdown(result: dict) -> str:
         "",
         f"PyTorch fp32: top-1 **{ref['top1']:.2f}%**, top-5 {ref['top5']:.2f}%. Input {result['img_size']} px; "
         f"calibration: {result['calib'] or 'built-in photos'}; latency: median of the artifact alone in its own "
-        f"process, batch 1, {result['threads']} threads, on {m.get('cpu', '?')} ({m.get('cores', '?')} cores). "
+        f"process, batch 1, {result['threads']} threads, on {m.get('cpu', '?')} "
+        f"({' '.join(m.get('cpu_flags') or []) or 'no AVX2'}; {m.get('cores', '?')} cores), all artifacts timed "
+        "in interleaved rounds after the evaluation: the median of the round medians, ± half the spread between "
+        "rounds. "
         "Agreement = top-1 equal to PyTorch fp32's; SQNR of the logits vs PyTorch fp32.",
         "",
         *_engine_lines(result.get("engine")),
@@ -146,7 +149,7 @@ def markdown(result: dict) -> str:
             lines.append(f"| {r['label']} | failed: {r['reason']} | | | | | | | | | | |")
             continue
         star = " ★" if r["key"] in pareto else ""
-        lat = _fmt(r["latency_ms"]) if r["latency_ms"] is not None else "not timed here"
+        lat = _latency_cell(r)
         kept = ", ".join(r["kept_float"]) if r["kept_float"] else ""
         lines.append(f"| {r['label']}{star} | {r['top1']:.2f} | {r['top5']:.2f} | {r['agreement']:.2f} | "
                      f"{r['sqnr_db']:.1f} | {r['size_mb']:.2f} | {lat} | {_fmt(r.get('export_seconds', r.get('export_s')), '.0f')} | {_fmt(r.get('eval_seconds'), '.0f')} | {r['parity']} | "
@@ -166,6 +169,7 @@ def markdown(result: dict) -> str:
                          f"{_fmt(g['speedup_vs_float'], '.2f')}× | {how} |")
         lines.append("")
     lines += agreement_markdown(result.get("agreement_matrix"))
+    lines += cost_markdown(result["rows"])
     lines += arm64_markdown(result["rows"])
     untimed = [r for r in result["rows"] if r["status"] == "ok" and r["latency_ms"] is None]
     if untimed:
@@ -176,6 +180,31 @@ def markdown(result: dict) -> str:
         lines += [f"{result['unreadable']} unreadable images were skipped.", ""]
     lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in result["versions"].items() if v) + ".", ""]
     return "\n".join(lines)
+
+
+def _latency_cell(r: dict) -> str:
+    if r["latency_ms"] is None:
+        return "not timed here"
+    spread = r.get("latency_spread")  # rows of sweeps before interleaved rounds have none
+    return _fmt(r["latency_ms"]) + (f" ±{spread / 2:.0%}" if spread is not None else "")
+
+
+def cost_markdown(rows: list[dict]) -> list[str]:
+    """Each artifact's cost report (effmod.cost): counted in its graph, so it transfers to phones."""
+    from ...cost import CostReport
+
+    costed = [(r, CostReport.from_dict(r["cost"])) for r in rows if r["status"] == "ok" and r.get("cost")]
+    if not costed:
+        return []
+    lines = ["## Cost report (counted in each artifact's graph; what transfers to a phone)", "",
+             "| combination | INT8 MACs | float islands | Q/DQ converts | nodes | partitions | outside the delegate |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for r, c in costed:
+        outside = ", ".join(f"{op} ×{n}" for op, n in c.outside_delegate.items()) or "none"
+        part = "–" if c.partitions is None else str(c.partitions)
+        lines.append(f"| {r['label']} | {c.int8_mac_share:.0%} | {c.float_islands} | {c.converts} | {c.nodes} | "
+                     f"{part} | {outside} |")
+    return lines + [""]
 
 
 def arm64_markdown(rows: list[dict]) -> list[str]:

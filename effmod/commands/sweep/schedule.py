@@ -57,10 +57,13 @@ class SweepTimeout(Exception):
 class Scheduler:
     def __init__(self, backend, spec: SweepSpec, data_key: str, shards: list[Shard], rows: list[RowState],
                  reference: RowState, store: ShardStore, bench_runs: int, latency_node, chunk: int,
-                 on_row: Callable[[RowState, dict], None], view):
+                 on_row: Callable[[RowState, dict], None], view, latency_rounds: int = 5):
         self.backend, self.spec, self.data_key, self.shards = backend, spec, data_key, shards
         self.rows, self.reference, self.store = rows, reference, store
         self.bench_runs, self.latency_node, self.chunk = bench_runs, latency_node, chunk
+        self.latency_rounds = latency_rounds
+        self._to_time: list[RowState] = []   # evaluated rows waiting for the timing rounds
+        self._timing: list[RowState] = []    # rows of the latency task in flight
         self.on_row, self.view = on_row, view
         self._ready: list[tuple[tuple, int, Task]] = []
         self.shards_computed = 0
@@ -108,8 +111,7 @@ class Scheduler:
         while self._ready or self.backend.in_flight():
             while self._ready and self.backend.in_flight() < self.backend.capacity:
                 _, _, task = heapq.heappop(self._ready)
-                row = self._row(task.tag[0])
-                if row.failed is None:
+                if task.kind == "latency" or self._row(task.tag[0]).failed is None:
                     self.backend.submit(task)
             finished = self.backend.wait(timeout=1.0)
             for done in finished:
@@ -131,11 +133,13 @@ class Scheduler:
         return self.reference if index == REFERENCE else self.rows[index]
 
     def _finished(self, done: Done) -> None:
+        if done.task.kind == "latency":
+            return self._timed(done)
         row = self._row(done.task.tag[0])
         if row.failed is not None:
             return
         if done.error is not None:
-            what = {"export": "export", "shard": f"shard {done.task.tag[1]}", "latency": "latency"}[done.task.kind]
+            what = {"export": "export", "shard": f"shard {done.task.tag[1]}"}[done.task.kind]
             return self._fail(row, f"{what}: {done.error}")
         if done.task.kind == "export":
             row.export = done.result
@@ -150,9 +154,6 @@ class Scheduler:
             self.shards_computed += 1
             row.shards[shard.index] = done.result
             self.view.shard_done(done.result.node)
-        elif done.task.kind == "latency":
-            self._complete(row, done.result)
-            return
         self._maybe_merge()
 
     def _maybe_merge(self) -> None:
@@ -170,14 +171,34 @@ class Scheduler:
                     self._fail(row, str(e))
                     continue
                 if self.bench_runs > 0:
-                    node = self.latency_node
-                    self._push((row.index, 2, 0), Task(
-                        "latency", f"latency {row.label}", latency_task,
-                        (row.export.artifact, self.spec.threads, self.bench_runs, node.cpus),
-                        cpus=node.cpus, node_id=None if node.node_id == "local" else node.node_id,
-                        tag=(row.index, None)))
+                    self._to_time.append(row)
                 else:
                     self._complete(row, None)
+        self._maybe_time()
+
+    def _maybe_time(self) -> None:
+        """Once every row is evaluated (or failed), time all their artifacts together in interleaved rounds
+        on the latency node (``latency_task``): rows timed one by one, minutes apart, are not comparable."""
+        if not self._to_time or any(r.failed is None and r.accuracy is None for r in self.rows):
+            return
+        rows, self._to_time = self._to_time, []
+        node = self.latency_node
+        self._timing = rows
+        self._push((len(self.rows), 2, 0), Task(
+            "latency", f"latency of {len(rows)} artifact(s), {self.latency_rounds} interleaved rounds", latency_task,
+            ([r.export.artifact for r in rows], self.spec.threads, self.bench_runs, self.latency_rounds, node.cpus),
+            cpus=node.cpus, node_id=None if node.node_id == "local" else node.node_id, tag=(None, None)))
+
+    def _timed(self, done: Done) -> None:
+        rows, self._timing = self._timing, []
+        if done.error is not None:  # the rows' accuracy stands; their latency says why it is missing
+            n = self.latency_node
+            records = [LatencyRecord(None, f"latency task failed: {done.error}"[:300], n.label, n.cpus, 0, 0.0, 0.0)
+                       for _ in rows]
+        else:
+            records = done.result
+        for row, record in zip(rows, records):
+            self._complete(row, record)
 
     def merge(self, row: RowState) -> Merged:
         logits, labels, bad = [], [], []
@@ -211,6 +232,7 @@ class Scheduler:
             self._ready.clear()
             return
         self.on_row(row, {"status": "failed", "reason": row.failed})
+        self._maybe_time()
 
     def _complete(self, row: RowState, latency: LatencyRecord | None) -> None:
         row.finished = True

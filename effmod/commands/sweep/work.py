@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import resource
+import statistics
 import shutil
 import socket
 import time
@@ -88,6 +89,16 @@ class LatencyRecord:
     load_after: float
     seconds: float = 0.0         # the task's wall time (a fresh process: import, load, warm-up, runs)
     others_cpu_s: float | None = None  # CPU seconds the node spent on anything but this measurement
+    rounds: tuple[float, ...] = ()     # the median of each interleaved round (median_ms: their median)
+    spread: float | None = None        # (slowest - fastest round) / median_ms
+
+    @classmethod
+    def of_rounds(cls, medians: list[float], note: str | None, **where) -> LatencyRecord:
+        if not medians:
+            return cls(None, note, **where)
+        mid = statistics.median(medians)
+        return cls(round(mid, 3), note, **where, rounds=tuple(medians),
+                   spread=round((max(medians) - min(medians)) / mid, 4) if mid else None)
 
 
 def node_name() -> str:
@@ -230,22 +241,38 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
                        time.perf_counter() - t0, os.getpid())
 
 
-def latency_task(artifact: str, threads: int, runs: int, cpus_reserved: int) -> LatencyRecord:
-    """Median latency in a fresh process (``bench``), on a node this task has reserved whole."""
+def latency_task(artifacts: list[str], threads: int, runs: int, rounds: int,
+                 cpus_reserved: int) -> list[LatencyRecord]:
+    """Every artifact of the sweep timed in interleaved rounds on a node this task has reserved whole:
+    each round times each artifact once, in turn, in a fresh process (``bench``, ``runs / rounds`` runs),
+    so a change in the node's speed (these VMs flip between two speeds ~1.6x apart) hits every row alike.
+    A row's latency is the median of its round medians; the spread of those says how far to trust it."""
     from ...pipeline.latency import bench
 
     before, t0 = os.getloadavg()[0], time.perf_counter()
     busy0, own0 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    lat = bench(artifact, threads=threads, warmup=5, runs=runs)
+    per_round = max(1, -(-runs // rounds))
+    medians: dict[str, list[float]] = {a: [] for a in artifacts}
+    notes: dict[str, str] = {}
+    for _ in range(rounds):
+        for artifact in artifacts:
+            if artifact in notes:
+                continue
+            lat = bench(artifact, threads=threads, warmup=5, runs=per_round)
+            if lat["status"] == "ok":
+                medians[artifact].append(lat["median_ms"])
+            else:
+                notes[artifact] = lat["reason"]
     busy1, own1 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
     others = None
     if busy0 is not None and busy1 is not None:
         own = (own1.ru_utime + own1.ru_stime) - (own0.ru_utime + own0.ru_stime)
         others = round(max(0.0, busy1 - busy0 - own), 2)
-    ok = lat.get("status") == "ok"
-    return LatencyRecord(lat.get("median_ms") if ok else None, None if ok else lat.get("reason", lat.get("status")),
-                         node_name(), cpus_reserved, os.cpu_count() or 1, round(before, 2),
-                         round(os.getloadavg()[0], 2), time.perf_counter() - t0, others)
+    seconds = (time.perf_counter() - t0) / max(1, len(artifacts))
+    where = dict(node=node_name(), cpus_reserved=cpus_reserved, host_cores=os.cpu_count() or 1,
+                 load_before=round(before, 2), load_after=round(os.getloadavg()[0], 2), seconds=seconds,
+                 others_cpu_s=others)
+    return [LatencyRecord.of_rounds(medians[a], notes.get(a), **where) for a in artifacts]
 
 
 def _busy_cpu_seconds() -> float | None:
