@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RES = HERE / "results"
 sys.path.insert(0, str(HERE))
-from _common import goal_verdict  # noqa: E402
+from _common import OUT, goal_verdict  # noqa: E402
 
 
 def _load(name: str) -> dict | None:
@@ -165,6 +165,64 @@ def why_int8(lat: dict | None, prof: dict | None) -> list[str]:
     return lines
 
 
+def measured_on() -> list[str]:
+    """Which CPU (and kernel flags) each result file was measured on: hosts here differ (Intel with
+    AMX-INT8, AMD with AVX-512 VNNI, AMD with AVX2 only) and INT8 speed depends on exactly that."""
+    lines = ["| result | CPU | kernel flags | date |", "|---|---|---|---|"]
+    for path in sorted(OUT.glob("*.json")):
+        d = json.loads(path.read_text())
+        m = d.get("machine") or {}
+        flags = m.get("cpu_flags")
+        flags = ", ".join(flags) if flags else ("none of them" if flags == [] else "not recorded (before #26)")
+        lines.append(f"| {path.stem} | {m.get('cpu', '?')} | {flags} | {d.get('date', '–')} |")
+    rows = (json.loads((OUT / "latency.json").read_text()).get("rows") or []) if (OUT / "latency.json").is_file() else []
+    cpus = sorted({r.get("cpu", "?") for r in rows})
+    if len(cpus) > 1:
+        lines += ["", f"The latency table mixes runs: its rows name their CPU ({'; '.join(cpus)}). Compare ratios "
+                      "within a row or between rows of one CPU, never milliseconds across CPUs."]
+    return lines
+
+
+def cost_section(lat: dict | None) -> list[str]:
+    """The INT8 artifacts' cost report (effmod.cost), from the manifests latency.py exported."""
+    rows = [r for r in (lat or {}).get("rows", []) if r.get("cost_int8")]
+    if not rows:
+        return ["_needs results/latency.json from a run after #26 (rows with cost_int8)_"]
+    lines = ["| variant | runtime | INT8 MACs | float islands | Q/DQ converts | nodes (int8) | nodes (fp32) | "
+             "partitions | outside the delegate |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        c, f = r["cost_int8"], r.get("cost_fp32") or {}
+        outside = ", ".join(f"{k} ×{v}" for k, v in c["outside_delegate"].items()) or "none"
+        lines.append(f"| {r['variant'].removeprefix('efficientmod_')} | {r['target']} | {c['int8_mac_share']:.0%} | "
+                     f"{c['float_islands']} | {c['converts']} | {c['nodes']} | {f.get('nodes', '–')} | "
+                     f"{c['partitions'] if c['partitions'] is not None else '–'} | {outside} |")
+    return lines + ["", "Counted in each artifact's own graph (ExecuTorch: the lowered program), so these transfer "
+                        "to phones where milliseconds do not: on ARM the INT8 MACs are cheaper still (dot product, "
+                        "i8mm) and every float island, convert and node weighs more."]
+
+
+def tried_for_26() -> list[str]:
+    """Issue #26's leads as measured (one-off experiments, not re-run by these scripts)."""
+    return [
+        "- **ONNX: quantizing the multiplies (and adds) too**, so tensors would stay INT8 between convs "
+        "(2026-12-06, xxs 224 px, AMD EPYC AVX2-only, each alone, 5 interleaved rounds, median / best round). "
+        "Cost report: Conv/MatMul/Gemm only: 16 float islands, 76 converts, 449 nodes, 17.11 / 16.66 ms; + Mul: "
+        "44 islands, 126 converts, 499 nodes, 17.93 / 14.74 ms; + Mul + Add: 59 islands, 120 converts, 493 nodes, "
+        "16.28 / 15.30 ms. Most multiplies are the norms', between float ops: quantizing them adds Q/DQ pairs "
+        "instead of removing them, and the timings do not separate from the noise. Not adopted.",
+        "- **ONNX Runtime session options** (table above): on this host no option set beat the defaults effmod's "
+        "runner uses; the NCHWc transformer off or the extended level cost the fp32 graphs 1.2–1.5×, "
+        "and thread spinning off cost 1.2–1.5×.",
+        "- **ExecuTorch's per-call re-planning** (`xnn_reshape_runtime`, 16 % of its INT8 time on the Intel host): "
+        "neither the XNNPACK partitioner's options nor the Python runtime of executorch 1.4.1 expose a setting "
+        "that skips it (read in the installed package); not changed.",
+        "- **Where this host stands**: the AMD EPYC measured on 2026-12-06 has AVX2 only (no VNNI, no "
+        "AVX-512). ONNX Runtime's INT8 must run exact U8U8 kernels there (the default U8S8 ones saturate), so "
+        "ONNX INT8 does not pay on it; TFLite's and ExecuTorch's XNNPACK INT8 kernels use 16-bit pair sums. "
+        "The goals were set on a host with VNNI; the ratios below say what this host gives.",
+    ]
+
+
 def main() -> None:
     lat, prof, et = _load("latency"), _load("profile"), _load("export_time")
     m = (lat or prof or et or {}).get("machine", {})
@@ -173,8 +231,9 @@ def main() -> None:
           f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('system', '')}, Python {m.get('python', '?')}; "
           + ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items() if v) + ".", "",
           "These machines are shared and noisy: ratios measured inside one run (interleaved) are the numbers to "
-          "trust; absolute milliseconds move by ±10 % between runs.", "",
-          "## Issue #7 goals (xxs at 224, batch 1, 2 threads)", ""]
+          "trust; absolute milliseconds move by ±10 % between runs (±30 % between processes on the AVX2-only "
+          "AMD host). Each result names the CPU it was measured on:", "", *measured_on(), "",
+          "## Issue #26 goals (xxs at 224, batch 1, 2 threads)", ""]
     if lat and lat.get("goals"):
         md += ["| goal | measured | met |", "|---|---|---|"]
         for g in lat["goals"]:
@@ -183,10 +242,14 @@ def main() -> None:
         md.append("_missing: run `python benchmarks/latency.py`_")
     md += ["", "## Latency: naive vs deploy vs INT8, every variant (`benchmarks/latency.py`)", "",
            _table("latency").split("\n\n| goal (xxs)")[0], "",
+           "## Cost report of the INT8 artifacts (`effmod.cost`, in every manifest and `effmod bench`)", "",
+           *cost_section(lat), "",
+           "## ONNX Runtime session options (`benchmarks/ort_options.py`)", "", _table("ort_options"), "",
            "## Why", "", "### Why ExecuTorch-XNNPACK fp32 was 2× slower than ORT", "",
            *why_executorch_vs_ort(lat, prof), "",
            "### Why the deploy form gains little on ORT (LayerNorm variants)", "", *why_ort_deploy(lat, prof), "",
-           "### Why INT8 is short of 2.5× over naive ONNX", "", *why_int8(lat, prof), "",
+           "### Why INT8 is short of 3× over naive ONNX", "", *why_int8(lat, prof), "",
+           "### What issue #26's leads measured", "", *tried_for_26(), "",
            "## Where the time goes (`benchmarks/profile_ops.py`)", "", _table("profile"), "",
            "## Export time (`benchmarks/export_time.py`)", "", _table("export_time"), "",
            "## INT8 per target, xxs (`benchmarks/int8.py`)", "", _table("int8"), "",
