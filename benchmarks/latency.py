@@ -82,6 +82,11 @@ def cpu_label() -> str:
     return f"{m['cpu']} ({', '.join(m['cpu_flags']) or 'no AVX2'})"
 
 
+def _of_peak(gmacs: float | None, peak_gmacs: float | None) -> str:
+    """GMAC/s and its share of the row's own CPU's estimated peak."""
+    return f"{gmacs:.0f} ({gmacs / peak_gmacs:.0%})" if gmacs and peak_gmacs else "–"
+
+
 def _cost_cell(cost: dict | None) -> str:
     if not cost:
         return "–"
@@ -137,7 +142,9 @@ def measure_variant(variant: str, args, progress, task) -> list[dict]:
             d = (arts.get("deploy fp32") or {}).get("delegation") or {}
             n = (arts.get("naive fp32") or {}).get("delegation") or {}
             q = (arts.get("deploy int8") or {}).get("delegation") or {}
-            int8_parity = ((arts.get("deploy int8") or {}).get("parity") or {}).get("metrics") or {}
+            # SQNR vs the simulated quantized reference (parity's correctness gate)
+            int8_parity = (((arts.get("deploy int8") or {}).get("parity") or {}).get("correctness") or {}).get(
+                "metrics") or {}
             rows.append({
                 "variant": variant, "target": target, "gmacs": round(macs / 1e9, 3),
                 **{f"{f.replace(' ', '_')}_ms": round(ms[f], 2) if f in ms else None for f in FORMS},
@@ -226,6 +233,7 @@ def main() -> None:
                     help="keep the other variants' rows of the existing results/latency.json (refresh some)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--render", action="store_true", help="only rewrite results/latency.md from latency.json")
     args = ap.parse_args()
     args.int8_variants = set((args.int8_variants or args.variants).split(","))
     peak = peak_gmacs(min(args.threads, os.cpu_count() or 1))
@@ -233,22 +241,26 @@ def main() -> None:
     rows = []
     if args.update and (OUT / "latency.json").is_file():
         earlier = json.loads((OUT / "latency.json").read_text())
-        cpu = earlier["machine"]["cpu"]  # rows from before rows named their CPU: the file's machine
-        rows = [{"cpu": cpu, **r} for r in earlier["rows"] if r["variant"] not in variants]
+        # rows from before rows named their CPU and peak: the file's machine and estimate
+        cpu, old_peak = earlier["machine"]["cpu"], earlier.get("peak_estimate")
+        rows = [{"cpu": cpu, "peak": old_peak, **r} for r in earlier["rows"] if r["variant"] not in variants]
+    if args.render:  # only rewrite latency.md from latency.json
+        earlier = json.loads((OUT / "latency.json").read_text())
+        return write_results(earlier["rows"], args, peak, show=True, machine=earlier["machine"])
     with Progress() as progress:
         task = progress.add_task("latency", total=len(variants))
         for variant in variants:
-            rows += measure_variant(variant, args, progress, task)
+            rows += [{**r, "peak": peak} for r in measure_variant(variant, args, progress, task)]
             write_results(rows, args, peak)  # after every variant: a killed run keeps what it measured
             progress.advance(task)
     write_results(rows, args, peak, show=True)
 
 
-def write_results(rows: list[dict], args, peak: dict, show: bool = False) -> None:
+def write_results(rows: list[dict], args, peak: dict, show: bool = False, machine: dict | None = None) -> None:
     add_cross_runtime(rows)
     goals = goal_check(rows)
     OUT.mkdir(exist_ok=True)
-    m = machine_info()
+    m = machine or machine_info()
     result = {"benchmark": "latency", "machine": m, "threads": args.threads, "runs": args.runs,
               "calibration": f"{args.calib or 'built-in sample photos'} ({args.calib_size} images)",
               "peak_estimate": peak, "date": time.strftime("%Y-%m-%d"), "goals": goals, "rows": rows}
@@ -261,10 +273,8 @@ def write_results(rows: list[dict], args, peak: dict, show: bool = False) -> Non
               f(r["deploy_int8_ms"]), f(r.get("naive_int8_ms")), f(r["deploy_vs_naive"], "{:.2f}×"), f(r["int8_vs_deploy_fp32"], "{:.2f}×"),
               f(r.get("naive_fp32_alone_ms")), f(r.get("deploy_fp32_alone_ms")), f(r.get("deploy_int8_alone_ms")),
               f(r["int8_vs_naive_onnx_fp32"], "{:.2f}×"),
-              f"{f(r['gmac_per_s_fp32'], '{:.0f}')} ({r['gmac_per_s_fp32'] / peak['fp32_gmacs']:.0%})"
-              if r["gmac_per_s_fp32"] and peak["fp32_gmacs"] else "–",
-              f"{f(r['gmac_per_s_int8'], '{:.0f}')} ({r['gmac_per_s_int8'] / peak['int8_gmacs']:.0%})"
-              if r["gmac_per_s_int8"] and peak["int8_gmacs"] else "–",
+              _of_peak(r["gmac_per_s_fp32"], (r.get("peak") or peak)["fp32_gmacs"]),
+              _of_peak(r["gmac_per_s_int8"], (r.get("peak") or peak)["int8_gmacs"]),
               " → ".join(str(r[k] or "-") for k in ("partitions_naive", "partitions_deploy", "partitions_int8")),
               _cost_cell(r.get("cost_int8")), r.get("cpu", "?"),
               "; ".join(f"{k}: {v}" for k, v in r["errors"].items())[:160]] for r in rows]
@@ -287,7 +297,7 @@ def write_results(rows: list[dict], args, peak: dict, show: bool = False) -> Non
                f"to them come from that run. 'alone' = `effmod bench`, each artifact in its own process with "
                f"the runtime's defaults, {rounds_note}; 'int8 vs naive ONNX' divides the naive ONNX fp32 alone time by this "
                f"row's INT8 alone time. xxs uses the reference checkpoint, the other variants random init. "
-               f"Peak is an estimate: {peak['fp32_gmacs']:.0f} GMAC/s fp32, {peak['int8_gmacs']:.0f} int8 "
+               f"% peak uses each row's own CPU's estimate; this run's: {peak['fp32_gmacs']:.0f} GMAC/s fp32, {peak['int8_gmacs']:.0f} int8 "
                f"({peak['assumption']}, {peak['clock_mhz']:.0f} MHz"
                + (f"; with AMX-INT8 the INT8 ceiling is {peak['amx_int8_gmacs']:.0f} GMAC/s, and TFLite's XNNPACK "
                   f"runs the INT8 1×1 convs on AMX tiles (perf), so INT8 is bound by its float work, not MACs"

@@ -213,6 +213,13 @@ def tried_for_26() -> list[str]:
         "- **ONNX Runtime session options** (table above): on this host no option set beat the defaults effmod's "
         "runner uses; the NCHWc transformer off or the extended level cost the fp32 graphs 1.2–1.5×, "
         "and thread spinning off cost 1.2–1.5×.",
+        "- **The norm's variance as one 1×1 conv with eps as its bias** (one op instead of MEAN, ADD and the "
+        "RESHAPE litert-torch writes between them: 6 instead of 8 ops a norm in TFLite; 2026-12-06, xxs 224 px fp32, "
+        "interleaved in one process, 3 runs): TFLite 13.66–16.11 vs 13.67–15.68 ms (no gain; with the mean as a conv "
+        "too, 13.79–16.25), ExecuTorch 22.1–22.8 vs 12.8–13.6 ms (1.7× slower). Not adopted.",
+        "- **LiteRT's `CompiledModel`** (the Python API of ai-edge-litert 2.3, CPU, XNNPACK) against the "
+        "`Interpreter` effmod's runner uses: 11.07 vs 11.09 ms (xxs 224 fp32, interleaved): the same engine. "
+        "With `enable_ynnpack=True` the model does not compile in this wheel (CompiledModel creation fails).",
         "- **ExecuTorch's per-call re-planning** (`xnn_reshape_runtime`, 16 % of its INT8 time on the Intel host): "
         "neither the XNNPACK partitioner's options nor the Python runtime of executorch 1.4.1 expose a setting "
         "that skips it (read in the installed package); not changed.",
@@ -245,6 +252,7 @@ def main() -> None:
            "## Cost report of the INT8 artifacts (`effmod.cost`, in every manifest and `effmod bench`)", "",
            *cost_section(lat), "",
            "## ONNX Runtime session options (`benchmarks/ort_options.py`)", "", _table("ort_options"), "",
+           "## XNNPACK time by kernel family (`benchmarks/kernel_shares.py`)", "", _table("kernel_shares"), "",
            "## Why", "", "### Why ExecuTorch-XNNPACK fp32 was 2× slower than ORT", "",
            *why_executorch_vs_ort(lat, prof), "",
            "### Why the deploy form gains little on ORT (LayerNorm variants)", "", *why_ort_deploy(lat, prof), "",
