@@ -99,6 +99,62 @@ def artifact_cost(path: Path) -> dict | None:
     return report.to_dict() if report is not None else None
 
 
-if __name__ == "__main__":  # worker: python -m effmod.pipeline.latency ARTIFACT THREADS WARMUP RUNS
-    _path, _threads, _warmup, _runs = sys.argv[1:5]
-    print(json.dumps(measure(_path, int(_threads), int(_warmup), int(_runs))))
+def _example(path: str) -> np.ndarray:
+    manifest = Manifest.read(path)
+    shape = manifest.input.shape if manifest else [1, 3, 224, 224]
+    return np.random.default_rng(0).standard_normal([1 if not isinstance(d, int) else d for d in shape]).astype(
+        np.float32)
+
+
+def measure_together(paths: list[str], threads: int, warmup: int, runs: int, block: int) -> dict[str, float]:
+    """Median ms of each artifact of one runtime, all loaded in this process and timed in turn, ``block``
+    runs at a time (the worker side of ``bench_together``). These VMs run a process in one of two speeds
+    about 1.6x apart; artifacts timed in one process share it, so identical graphs time alike. The first
+    run after each switch is not timed: the previous artifact's thread pool may still be spinning."""
+    runners = {p: load_runner(p, threads=threads) for p in paths}
+    inputs = {p: _example(p) for p in paths}
+    for p, r in runners.items():
+        for _ in range(warmup):
+            r.run_batch(inputs[p])
+    times: dict[str, list[float]] = {p: [] for p in paths}
+    while any(len(t) < runs for t in times.values()):
+        for p, r in runners.items():
+            r.run_batch(inputs[p])
+            for _ in range(min(block, runs - len(times[p]))):
+                t = time.perf_counter()
+                r.run_batch(inputs[p])
+                times[p].append((time.perf_counter() - t) * 1e3)
+    return {p: round(statistics.median(t), 3) for p, t in times.items()}
+
+
+def bench_together(paths: list[str | Path], threads: int = 2, warmup: int = 5, runs: int = 20,
+                   block: int = 5) -> dict[str, dict]:
+    """``measure_together`` in a fresh worker process: {artifact: {"status", "median_ms" | "reason"}}.
+    Give it artifacts of one runtime (thread pools of one library, as an app has)."""
+    out: dict[str, dict] = {}
+    timed = []
+    for path in map(str, paths):
+        why_not = for_artifact(path).cannot_time_here()
+        if why_not:
+            out[path] = {"status": "not_timed", "reason": why_not}
+        else:
+            timed.append(path)
+    if timed:
+        proc = subprocess.run([sys.executable, "-m", "effmod.pipeline.latency", "--together", str(threads),
+                               str(warmup), str(runs), str(block), *timed], capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            out.update({p: {"status": "failed", "reason": tail} for p in timed})
+        else:
+            medians = json.loads(proc.stdout.strip().splitlines()[-1])
+            out.update({p: {"status": "ok", "median_ms": medians[p]} for p in timed})
+    return out
+
+
+if __name__ == "__main__":  # worker: ARTIFACT THREADS WARMUP RUNS, or --together THREADS WARMUP RUNS BLOCK ARTIFACT...
+    if sys.argv[1] == "--together":
+        _t, _w, _r, _b = (int(v) for v in sys.argv[2:6])
+        print(json.dumps(measure_together(sys.argv[6:], _t, _w, _r, _b)))
+    else:
+        _path, _threads, _warmup, _runs = sys.argv[1:5]
+        print(json.dumps(measure(_path, int(_threads), int(_warmup), int(_runs))))

@@ -215,6 +215,9 @@ class Target:
     # why artifacts cannot be timed on this machine (None: they can); Core ML needs macOS
     cannot_time_here: Callable[[], str | None] = always_timed
     arm64: Arm64Support = Arm64Support()         # --arch arm64: the aarch64 runtime under QEMU
+    # latency of several artifacts of this runtime in one process, in turn (pipeline.latency.bench_together):
+    # False where the runtime's thread pools disturb each other across sessions (then each runs alone)
+    timed_together: bool = True
     # the cost report (effmod.cost) read from an artifact file; None: only the converter can make it
     artifact_cost: Callable[[Path], CostReport] | None = None
 

@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fallback", default="none,auto", help="none, auto or none,auto (auto: executorch, coreml)")
     p.add_argument("--limit", type=int, help="evaluate a class-balanced subset of N images")
     threads_option(p, default=2)
-    p.add_argument("--bench-runs", type=int, default=50, help="timed runs per artifact (default 50)")
+    p.add_argument("--bench-runs", type=int, default=100, help="timed runs per artifact, split over the rounds (default 100)")
     p.add_argument("--latency-rounds", type=int, default=5,
                    help="time all artifacts in this many interleaved rounds, after the evaluation (default 5)")
     p.add_argument("--seed", type=int, default=0)

@@ -52,7 +52,7 @@ class SweepOptions:
     force: bool = False
     threads: int = 2
     seed: int = 0
-    bench_runs: int = 50
+    bench_runs: int = 100
     latency_rounds: int = 5            # the artifacts are timed in this many interleaved rounds
     eval_chunk: int = 64
     shard_size: int = SHARD_SIZE

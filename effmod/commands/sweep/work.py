@@ -244,21 +244,17 @@ def evaluate_shard(spec: SweepSpec, data_key: str, shard: Shard, key: str, artif
 def latency_task(artifacts: list[str], threads: int, runs: int, rounds: int,
                  cpus_reserved: int) -> list[LatencyRecord]:
     """Every artifact of the sweep timed in interleaved rounds on a node this task has reserved whole:
-    each round times each artifact once, in turn, in a fresh process (``bench``, ``runs / rounds`` runs),
-    so a change in the node's speed (these VMs flip between two speeds ~1.6x apart) hits every row alike.
+    each round times each artifact once (``_time_round``: ``runs / rounds`` runs, a fresh process per
+    runtime), so a change in the node's speed (these VMs flip between two speeds ~1.6x apart, process to
+    process) hits every row alike.
     A row's latency is the median of its round medians; the spread of those says how far to trust it."""
-    from ...pipeline.latency import bench
-
     before, t0 = os.getloadavg()[0], time.perf_counter()
     busy0, own0 = _busy_cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
     per_round = max(1, -(-runs // rounds))
     medians: dict[str, list[float]] = {a: [] for a in artifacts}
     notes: dict[str, str] = {}
     for _ in range(rounds):
-        for artifact in artifacts:
-            if artifact in notes:
-                continue
-            lat = bench(artifact, threads=threads, warmup=5, runs=per_round)
+        for artifact, lat in _time_round(artifacts, notes, threads, per_round).items():
             if lat["status"] == "ok":
                 medians[artifact].append(lat["median_ms"])
             else:
@@ -273,6 +269,25 @@ def latency_task(artifacts: list[str], threads: int, runs: int, rounds: int,
                  load_before=round(before, 2), load_after=round(os.getloadavg()[0], 2), seconds=seconds,
                  others_cpu_s=others)
     return [LatencyRecord.of_rounds(medians[a], notes.get(a), **where) for a in artifacts]
+
+
+def _time_round(artifacts: list[str], skip: dict[str, str], threads: int, runs: int) -> dict[str, dict]:
+    """One round: each runtime's artifacts together in one fresh process (identical graphs then share the
+    process's speed), or one process each where its ``Target.timed_together`` says no."""
+    from ...pipeline.latency import bench, bench_together
+    from ...targets import for_artifact
+
+    groups: dict[str, list[str]] = {}
+    for a in artifacts:
+        if a not in skip:
+            groups.setdefault(for_artifact(a).name, []).append(a)
+    out: dict[str, dict] = {}
+    for group in groups.values():
+        if for_artifact(group[0]).timed_together:
+            out.update(bench_together(group, threads=threads, warmup=5, runs=runs, block=min(5, runs)))
+        else:
+            out.update({a: bench(a, threads=threads, warmup=5, runs=runs) for a in group})
+    return out
 
 
 def _busy_cpu_seconds() -> float | None:
