@@ -46,8 +46,12 @@ def test_bench_reports_each_artifacts_cost(artifacts, tmp_path, capsys):
 
     from effmod.cost import CostReport
 
+    from effmod.manifest import manifest_path
+
     bare = tmp_path / artifacts[".onnx"].name
-    shutil.copy(artifacts[".onnx"], bare)  # no manifest beside it
+    shutil.copy(artifacts[".onnx"], bare)
+    old = json.loads(manifest_path(artifacts[".onnx"]).read_text())
+    manifest_path(bare).write_text(json.dumps({k: v for k, v in old.items() if k != "cost"}))  # no cost in it
     out = tmp_path / "b.json"
     assert main(["bench", str(artifacts[".tflite"]), str(artifacts[".pte"]), str(bare), "--runs", "2",
                  "--warmup", "0", "--json", str(out)]) == 0
@@ -57,6 +61,25 @@ def test_bench_reports_each_artifacts_cost(artifacts, tmp_path, capsys):
     assert costs[0].partitions == costs[1].partitions == 1 and costs[2].partitions is None
     assert costs[1].read_from == "lowered program" and costs[2].read_from == "artifact"
     assert "cost report" in capsys.readouterr().out
+
+
+def test_artifacts_of_one_runtime_timed_together_in_one_process(artifacts, tmp_path):
+    """The sweep's rounds time a runtime's artifacts in one worker (structure, not speed): each gets its
+    median; Core ML, which cannot run here, is reported as not timed, never given a number."""
+    import shutil
+
+    from effmod.manifest import manifest_path
+    from effmod.pipeline.latency import bench_together
+    from effmod.versions import coreml_predict_available
+
+    twin = tmp_path / artifacts[".tflite"].name
+    shutil.copy(artifacts[".tflite"], twin)
+    shutil.copy(manifest_path(artifacts[".tflite"]), manifest_path(twin))
+    out = bench_together([artifacts[".tflite"], twin], runs=4, block=2)
+    assert all(r["status"] == "ok" and r["median_ms"] > 0 for r in out.values()) and len(out) == 2, out
+    if not coreml_predict_available():
+        (r,) = bench_together([artifacts[".mlpackage"]], runs=2).values()
+        assert r["status"] == "not_timed" and "macOS" in r["reason"]
 
 
 def test_bench_missing_artifact_is_one_line(tmp_path):

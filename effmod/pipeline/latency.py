@@ -42,7 +42,13 @@ def measure(path: str, threads: int, warmup: int, runs: int) -> dict:
     shape = [1 if not isinstance(d, int) else d for d in shape]
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     t0 = time.perf_counter()
-    runner.run_batch(x)  # the artifact's own batch, without the batching wrapper
+    try:
+        runner.run_batch(x)  # the artifact's own batch, without the batching wrapper
+    except Exception as e:  # noqa: BLE001 - without a manifest the input shape is a guess: say so
+        if manifest is not None:
+            raise
+        raise EffmodError(f"no manifest beside {Path(path).name}: timed with a {shape} input, which it refused "
+                          f"({type(e).__name__})", hint="put the artifact's .json manifest beside it") from e
     first_ms = (time.perf_counter() - t0) * 1e3
     for _ in range(warmup):
         runner.run_batch(x)
@@ -82,7 +88,7 @@ def bench(path: str | Path, threads: int = 2, warmup: int = 10, runs: int = 100)
                           capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"artifact": str(path), "status": "failed", "reason": tail}
+        return {"artifact": str(path), "status": "failed", "reason": tail, "cost": artifact_cost(path)}
     return {**json.loads(proc.stdout.strip().splitlines()[-1]), "status": "ok", "machine": machine_info(),
             "cost": artifact_cost(path)}
 
