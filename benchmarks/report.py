@@ -223,6 +223,16 @@ def tried_for_26() -> list[str]:
         "- **ExecuTorch's per-call re-planning** (`xnn_reshape_runtime`, 16 % of its INT8 time on the Intel host): "
         "neither the XNNPACK partitioner's options nor the Python runtime of executorch 1.4.1 expose a setting "
         "that skips it (read in the installed package); not changed.",
+        "- **What the cost report shows is left in float** (xxs INT8 at 224 px): TFLite 87 % of MACs in INT8; "
+        "the rest is the attention batch-matmuls (10.1 % of MACs: XNNPACK's TFLite delegate has no INT8 "
+        "BATCH_MATMUL, and quantizing it splits the graph) and the 7×7 depthwise parts (3.2 %, faster in float "
+        "on XNNPACK); xs: 75 %. ExecuTorch 93 %, ONNX 100 %. On a phone these float MACs and the 29–34 float "
+        "islands around the norms and GELU are what INT8 leaves behind.",
+        "- **Sweep latency, same graph twice** (built-in model, TFLite/ExecuTorch INT8 calibrated on 32 vs 256 "
+        "images: the same graph, other scales; 500 images, 5 rounds): one process per artifact and round gave "
+        "1.58 vs 1.85 ms (TFLite) and 2.20 vs 1.90 ms (ExecuTorch); one process per runtime and round, the "
+        "artifacts in turn, gives 1.94 vs 1.86 and 1.63 vs 1.63 ms. ONNX Runtime stays one process per artifact "
+        "(its sessions slow each other 3× in one process): 2.11 vs 2.83 ms.",
         "- **Where this host stands**: the AMD EPYC measured on 2026-12-06 has AVX2 only (no VNNI, no "
         "AVX-512). ONNX Runtime's INT8 must run exact U8U8 kernels there (the default U8S8 ones saturate), so "
         "ONNX INT8 does not pay on it; TFLite's and ExecuTorch's XNNPACK INT8 kernels use 16-bit pair sums. "
