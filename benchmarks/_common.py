@@ -57,6 +57,20 @@ print(json.dumps({**{k: statistics.median(v) * 1e3 for k, v in times.items()}, *
 """
 
 
+def artifacts_parser(description: str):
+    """The arguments of scripts that take artifacts by name (NAME=PATH ...) and --threads."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("artifacts", nargs="+", metavar="NAME=PATH")
+    ap.add_argument("--threads", type=int, default=2)
+    return ap
+
+
+def named_artifacts(args) -> dict[str, str]:
+    return dict(a.split("=", 1) for a in args.artifacts)
+
+
 def time_interleaved(paths: dict[str, str], threads: int, runs: int) -> dict[str, float | str]:
     """Median ms per artifact, all of one runtime loaded in one fresh process and run in turn, so they
     share the machine's load; returns {key: median_ms}, or {key: reason} for one that failed to load/run."""

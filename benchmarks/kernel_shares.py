@@ -11,7 +11,6 @@ Needs ``perf`` (linux-perf). Writes benchmarks/results/kernel_shares.{json,md}.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import subprocess
@@ -20,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import OUT, emit_table, machine_info  # noqa: E402
+from _common import OUT, artifacts_parser, emit_table, machine_info, named_artifacts  # noqa: E402
 
 # (category, symbol pattern), first match wins: what kind of work each XNNPACK kernel does
 FAMILIES = [
@@ -86,13 +85,11 @@ def profile(path: str, seconds: float, threads: int, size: int) -> dict[str, flo
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("artifacts", nargs="+", metavar="NAME=PATH")
+    ap = artifacts_parser(__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=8.0)
-    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--size", type=int, default=224)
     args = ap.parse_args()
-    named = dict(a.split("=", 1) for a in args.artifacts)
+    named = named_artifacts(args)
     results = {name: profile(path, args.seconds, args.threads, args.size) for name, path in named.items()}
     cats = [name for name, _ in FAMILIES] + ["ExecuTorch library, symbols stripped",
                                              "kernel, runtime and Python (the rest)"]

@@ -11,7 +11,6 @@ Writes benchmarks/results/ort_options.{json,md}.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -19,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import OUT, emit_table, machine_info  # noqa: E402
+from _common import OUT, artifacts_parser, emit_table, machine_info, named_artifacts  # noqa: E402
 
 # option set -> (graph optimisation level, disabled optimizers, allow spinning, threads or None = --threads)
 OPTION_SETS = {
@@ -62,13 +61,11 @@ def time_once(path: str, option: str, threads: int, runs: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("artifacts", nargs="+", metavar="NAME=PATH")
+    ap = artifacts_parser(__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=40)
-    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    named = dict(a.split("=", 1) for a in args.artifacts)
+    named = named_artifacts(args)
     pairs = [(n, o) for n in named for o in OPTION_SETS]
     rounds: dict[tuple[str, str], list[float]] = {p: [] for p in pairs}
     for r in range(args.rounds):
