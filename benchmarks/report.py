@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RES = HERE / "results"
 sys.path.insert(0, str(HERE))
-from _common import OUT, goal_verdict  # noqa: E402
+from _common import goal_verdict  # noqa: E402
 
 
 def _load(name: str) -> dict | None:
@@ -169,13 +169,13 @@ def measured_on() -> list[str]:
     """Which CPU (and kernel flags) each result file was measured on: hosts here differ (Intel with
     AMX-INT8, AMD with AVX-512 VNNI, AMD with AVX2 only) and INT8 speed depends on exactly that."""
     lines = ["| result | CPU | kernel flags | date |", "|---|---|---|---|"]
-    for path in sorted(OUT.glob("*.json")):
+    for path in sorted(RES.glob("*.json")):
         d = json.loads(path.read_text())
         m = d.get("machine") or {}
         flags = m.get("cpu_flags")
         flags = ", ".join(flags) if flags else ("none of them" if flags == [] else "not recorded (before #26)")
         lines.append(f"| {path.stem} | {m.get('cpu', '?')} | {flags} | {d.get('date', '–')} |")
-    rows = (json.loads((OUT / "latency.json").read_text()).get("rows") or []) if (OUT / "latency.json").is_file() else []
+    rows = (json.loads((RES / "latency.json").read_text()).get("rows") or []) if (RES / "latency.json").is_file() else []
     cpus = sorted({r.get("cpu", "?") for r in rows})
     if len(cpus) > 1:
         lines += ["", f"The latency table mixes runs: its rows name their CPU ({'; '.join(cpus)}). Compare ratios "
