@@ -223,11 +223,14 @@ def tried_for_26() -> list[str]:
         "- **ExecuTorch's per-call re-planning** (`xnn_reshape_runtime`, 16 % of its INT8 time on the Intel host): "
         "neither the XNNPACK partitioner's options nor the Python runtime of executorch 1.4.1 expose a setting "
         "that skips it (read in the installed package); not changed.",
-        "- **What the cost report shows is left in float** (xxs INT8 at 224 px): TFLite 87 % of MACs in INT8; "
-        "the rest is the attention batch-matmuls (10.1 % of MACs: XNNPACK's TFLite delegate has no INT8 "
-        "BATCH_MATMUL, and quantizing it splits the graph) and the 7×7 depthwise parts (3.2 %, faster in float "
-        "on XNNPACK); xs: 75 %. ExecuTorch 93 %, ONNX 100 %. On a phone these float MACs and the 29–34 float "
-        "islands around the norms and GELU are what INT8 leaves behind.",
+        "- **What the cost report shows is left in float** (xxs INT8 at 224 px): TFLite 93 % of MACs in INT8; "
+        "the rest is the 7×7 depthwise parts (3.5 %, faster in float on XNNPACK) and the attention batch-matmuls "
+        "(3.3 %: XNNPACK's TFLite delegate has no INT8 BATCH_MATMUL, and quantizing it splits the graph); xs: "
+        "89 % (attention 7.6 %). ExecuTorch 93 %, ONNX 100 %. On a phone these float MACs and the 29–34 float "
+        "islands around the norms and GELU are what INT8 leaves behind. The deploy forms of TFLite and "
+        "ExecuTorch compute 1.17× the model's MACs (the context's repeat folded into g, measured faster).",
+        "- **Per MAC on this host** (kernel shares × time, xxs 224): TFLite's INT8 GEMMs 9.6 ms for 630 M MACs, "
+        "its fp32 GEMMs 11.5 ms for 675 M: about 1.1× faster per MAC without a dot product.",
         "- **Sweep latency, same graph twice** (built-in model, TFLite/ExecuTorch INT8 calibrated on 32 vs 256 "
         "images: the same graph, other scales; 500 images, 5 rounds): one process per artifact and round gave "
         "1.58 vs 1.85 ms (TFLite) and 2.20 vs 1.90 ms (ExecuTorch); one process per runtime and round, the "

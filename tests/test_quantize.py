@@ -116,6 +116,7 @@ def test_int8_manifests_carry_a_cost_report_of_the_int8_work(int8_exports):
     target none), the same MACs as fp32, float islands and the converts at their borders."""
     from effmod.cost import CostReport
     from effmod.deploy.graph_stats import count_macs
+    from effmod.targets import by_name
 
     _, _, int8, fp32 = int8_exports
     model_macs = count_macs(create_model("efficientmod_xxs", num_classes=1000).eval(), torch_randn(224))
@@ -123,8 +124,11 @@ def test_int8_manifests_carry_a_cost_report_of_the_int8_work(int8_exports):
         c = CostReport.from_dict(m["cost"])
         assert c.int8_mac_share > 0.8, (target, c)
         assert c.converts > 0 and c.float_islands >= 1 and c.nodes > c.int8_nodes > 0, (target, c)
-        # the artifact's own MACs: the model's, give or take what the deploy form splits or folds
-        assert 0.9 < c.macs / model_macs < 1.25, (target, c.macs, model_macs)
+        # the artifact's own MACs: the model's, plus what the target's deploy options add (the context's
+        # repeat folded into g: 1.17x in TFLite and ExecuTorch at 224 px)
+        extra = by_name(target).deploy_options.tile_context
+        assert (1.1 < c.macs / model_macs < 1.35) if extra else (0.98 < c.macs / model_macs < 1.02), (
+            target, c.macs, model_macs)
         if target in fp32:
             f = CostReport.from_dict(fp32[target]["cost"])
             assert f.int8_macs == 0 and f.converts == 0 and f.macs == c.macs, (target, f, c)
