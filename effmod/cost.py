@@ -63,6 +63,17 @@ class CostReport:
         return cls(**values)
 
 
+def matmul_inner_dim(a, b, out) -> int:
+    """The summed dim of a batched matmul from the shapes alone (converters hide their transpose flags in
+    places a reader cannot always resolve): A's two last dims are (M, K) or (K, M), B's (K, N) or (N, K),
+    the output's (M, N)."""
+    m, n = int(out[-2]), int(out[-1])
+    for k in ([int(a[-1])] if int(a[-2]) == m else []) + ([int(a[-2])] if int(a[-1]) == m else []):
+        if (int(b[-2]) == k and int(b[-1]) == n) or (int(b[-1]) == k and int(b[-2]) == n):
+            return k
+    return int(a[-1])
+
+
 def _runs_int8(node: GraphNode, producers: dict[str, GraphNode], consumers: dict[str, list[GraphNode]]) -> bool:
     if node.kind != "compute":
         return False

@@ -74,10 +74,10 @@ def test_the_report_round_trips_through_its_dict():
     assert CostReport.from_dict(d) == c
 
 
-def test_tflite_batch_matmul_sums_over_the_shared_dim_whatever_the_transposes():
-    """The op listing hides adj_x/adj_y: the summed dim comes from the shapes (attention over 196 tokens,
+def test_batch_matmul_sums_over_the_shared_dim_whatever_the_transposes():
+    """TFLite's op listing hides adj_x/adj_y (Core ML's flags may be consts): the summed dim comes from the shapes (attention over 196 tokens,
     32 channels a head: q·kᵀ sums 32, attn·v sums 196)."""
-    from effmod.targets.tflite.cost import _inner_dim
+    from effmod.cost import matmul_inner_dim as _inner_dim
 
     assert _inner_dim([4, 196, 32], [4, 32, 196], [4, 196, 196]) == 32   # q @ k^T, k given transposed
     assert _inner_dim([4, 196, 32], [4, 196, 32], [4, 196, 196]) == 32   # adj_y

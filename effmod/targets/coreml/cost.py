@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ...cost import CostReport, GraphNode, cost_report
+from ...cost import CostReport, GraphNode, cost_report, matmul_inner_dim
 from .mlprogram.program import load_program
 
 _KINDS = {"quantize": "quantize", "dequantize": "dequantize"}
@@ -28,9 +28,8 @@ def _macs(op, shapes: dict[str, tuple]) -> int:
         return n_out * math.prod(weight[1:]) if weight else 0
     if op.type == "linear":  # weight [out, in]
         return n_out * weight[-1] if weight else 0
-    x = shapes.get(_var(op, "x") or "", ())
-    transpose_x = bool(op.inputs.get("transpose_x") and op.inputs["transpose_x"][0][1])
-    return n_out * (x[-2] if transpose_x else x[-1]) if x else 0
+    x, y = shapes.get(_var(op, "x") or "", ()), shapes.get(_var(op, "y") or "", ())
+    return n_out * matmul_inner_dim(x, y, out) if len(x) >= 2 and len(y) >= 2 else 0
 
 
 def artifact_cost(path: str | Path) -> CostReport:

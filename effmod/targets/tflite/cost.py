@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...cost import CostReport, GraphNode, cost_report
+from ...cost import CostReport, GraphNode, cost_report, matmul_inner_dim
 from .graph import delegation
 
 _INTEGER = (np.int8, np.uint8, np.int16)
@@ -23,18 +23,8 @@ def _macs(op: str, ins: list[dict], out: dict) -> int:
     if op == "FULLY_CONNECTED":
         return n_out * int(ins[1]["shape"][-1])
     if op == "BATCH_MATMUL":
-        return n_out * _inner_dim(ins[0]["shape"], ins[1]["shape"], out["shape"])
+        return n_out * matmul_inner_dim(ins[0]["shape"], ins[1]["shape"], out["shape"])
     return 0
-
-
-def _inner_dim(a, b, out) -> int:
-    """The summed dim of a BATCH_MATMUL, from the shapes alone (the op listing does not expose adj_x/adj_y):
-    A's two last dims are (M, K) or (K, M), B's (K, N) or (N, K), the output's (M, N)."""
-    m, n = int(out[-2]), int(out[-1])
-    for k in ([int(a[-1])] if int(a[-2]) == m else []) + ([int(a[-2])] if int(a[-1]) == m else []):
-        if (int(b[-2]) == k and int(b[-1]) == n) or (int(b[-1]) == k and int(b[-2]) == n):
-            return k
-    return int(a[-1])
 
 
 def _kind(op: str, in_dtype, out_dtype) -> str:
