@@ -38,9 +38,8 @@ def measure(path: str, threads: int, warmup: int, runs: int) -> dict:
     runner = load_runner(path, threads=threads)
     load_ms = (time.perf_counter() - t0) * 1e3
     manifest = Manifest.read(path)
-    shape = manifest.input.shape if manifest else [1, 3, 224, 224]
-    shape = [1 if not isinstance(d, int) else d for d in shape]
-    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    x = _example(path)
+    shape = list(x.shape)
     t0 = time.perf_counter()
     try:
         runner.run_batch(x)  # the artifact's own batch, without the batching wrapper
@@ -105,7 +104,8 @@ def artifact_cost(path: Path) -> dict | None:
     return report.to_dict() if report is not None else None
 
 
-def _example(path: str) -> np.ndarray:
+def _example(path: str | Path) -> np.ndarray:
+    """A random input of the artifact's own shape (its manifest's; a 224-px image without one)."""
     manifest = Manifest.read(path)
     shape = manifest.input.shape if manifest else [1, 3, 224, 224]
     return np.random.default_rng(0).standard_normal([1 if not isinstance(d, int) else d for d in shape]).astype(
