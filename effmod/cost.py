@@ -45,6 +45,10 @@ class CostReport:
     def int8_mac_share(self) -> float:
         return self.int8_macs / self.macs if self.macs else 0.0
 
+    def outside_text(self) -> str:
+        """The ops run outside the delegate, for tables ("none" when it took everything)."""
+        return ", ".join(f"{op} ×{n}" for op, n in self.outside_delegate.items()) or "none"
+
     def summary(self) -> str:
         part = "" if self.partitions is None else f", {self.partitions} partition(s)"
         out = sum(self.outside_delegate.values())

@@ -61,10 +61,9 @@ def _print_costs(rows: list[dict], console: Console) -> None:
                           *["-"] * 6)
             continue
         c = CostReport.from_dict(r["cost"])
-        outside = ", ".join(f"{op} ×{n}" for op, n in c.outside_delegate.items()) or "none"
         table.add_row(Path(r["artifact"]).name, f"{c.int8_mac_share:.0%}", f"{c.macs / 1e9:.3f}",
                       str(c.float_islands), str(c.converts), str(c.nodes),
-                      "-" if c.partitions is None else str(c.partitions), outside)
+                      "-" if c.partitions is None else str(c.partitions), c.outside_text())
     console.print(table)
 
 

@@ -74,13 +74,6 @@ def _resume_command(args: argparse.Namespace) -> str | None:
     return shlex.join(["effmod", *argv, *([] if "--resume" in argv else ["--resume"])])
 
 
-def _latency(r: dict) -> str:
-    if r["latency_ms"] is None:
-        return "not timed"
-    spread = r.get("latency_spread")
-    return f"{r['latency_ms']:.2f}" + (f" ±{spread / 2:.0%}" if spread is not None else "")
-
-
 def _cost_cells(cost: dict | None) -> tuple[str, str]:
     from ...cost import CostReport
 
@@ -93,6 +86,7 @@ def _cost_cells(cost: dict | None) -> tuple[str, str]:
 def run(args: argparse.Namespace, console: Console) -> int:
     from ...console import ConsoleReporter
     from .driver import run_sweep
+    from .report import latency_cell
 
     result = run_sweep(options(args), ConsoleReporter(console, debug=args.debug))
     table = Table(title=f"sweep: {args.model}, {result['images']} images; PyTorch fp32 top-1 "
@@ -105,7 +99,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             table.add_row(r["label"], f"[red]failed[/] {escape(r['reason'][:60])}", *[""] * 7)
             continue
         table.add_row(r["label"], f"{r['top1']:.2f}", f"{r['agreement']:.2f}", f"{r['sqnr_db']:.1f}",
-                      f"{r['size_mb']:.1f}", _latency(r),
+                      f"{r['size_mb']:.1f}", latency_cell(r, "not timed"),
                       *_cost_cells(r.get("cost")), ", ".join(r["kept_float"]))
     console.print(table)
     for g in result["goal"]:

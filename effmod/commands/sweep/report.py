@@ -149,7 +149,7 @@ def markdown(result: dict) -> str:
             lines.append(f"| {r['label']} | failed: {r['reason']} | | | | | | | | | | |")
             continue
         star = " ★" if r["key"] in pareto else ""
-        lat = _latency_cell(r)
+        lat = latency_cell(r)
         kept = ", ".join(r["kept_float"]) if r["kept_float"] else ""
         lines.append(f"| {r['label']}{star} | {r['top1']:.2f} | {r['top5']:.2f} | {r['agreement']:.2f} | "
                      f"{r['sqnr_db']:.1f} | {r['size_mb']:.2f} | {lat} | {_fmt(r.get('export_seconds', r.get('export_s')), '.0f')} | {_fmt(r.get('eval_seconds'), '.0f')} | {r['parity']} | "
@@ -182,9 +182,10 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _latency_cell(r: dict) -> str:
+def latency_cell(r: dict, untimed: str = "not timed here") -> str:
+    """A row's latency with ± half the spread of its rounds."""
     if r["latency_ms"] is None:
-        return "not timed here"
+        return untimed
     spread = r.get("latency_spread")  # rows of sweeps before interleaved rounds have none
     return _fmt(r["latency_ms"]) + (f" ±{spread / 2:.0%}" if spread is not None else "")
 
@@ -200,10 +201,9 @@ def cost_markdown(rows: list[dict]) -> list[str]:
              "| combination | INT8 MACs | float islands | Q/DQ converts | nodes | partitions | outside the delegate |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for r, c in costed:
-        outside = ", ".join(f"{op} ×{n}" for op, n in c.outside_delegate.items()) or "none"
         part = "–" if c.partitions is None else str(c.partitions)
         lines.append(f"| {r['label']} | {c.int8_mac_share:.0%} | {c.float_islands} | {c.converts} | {c.nodes} | "
-                     f"{part} | {outside} |")
+                     f"{part} | {c.outside_text()} |")
     return lines + [""]
 
 
